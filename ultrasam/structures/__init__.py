@@ -1,0 +1,3 @@
+from .prompt_types import PROMPT_TYPE_NAMES, PromptType
+
+__all__ = ['PROMPT_TYPE_NAMES', 'PromptType']

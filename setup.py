@@ -42,7 +42,9 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(include=['ultrasam', 'ultrasam.*']),
-    include_package_data=True,
+    # ultrasam/.mim links configs/ and tools/ so that `mim train ultrasam ...` and
+    # `ultrasam::` config bases find them.
+    package_data={'ultrasam': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
     install_requires=(parse_requirements('torch.txt') +
                       parse_requirements('mmcv.txt') +
                       parse_requirements('runtime.txt')),

@@ -28,7 +28,11 @@ vis_backends = [
     dict(type='TensorboardVisBackend'),
 ]
 visualizer = dict(
-    type='DetLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='PromptVisualizer', vis_backends=vis_backends, name='visualizer')
+# Used by distributed runs (GPU, or CPU over gloo). Not every parameter gets a
+# gradient every step (unchosen mask candidates, prompt embeddings not drawn).
+model_wrapper_cfg = dict(
+    type='DeviceAwareDistributedDataParallel', find_unused_parameters=True)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
 load_from = None

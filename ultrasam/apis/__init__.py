@@ -1,0 +1,4 @@
+"""User-facing inference API."""
+from .predictor import UltraSamPredictor
+
+__all__ = ['UltraSamPredictor']

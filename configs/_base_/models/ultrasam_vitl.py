@@ -1,0 +1,4 @@
+# UltraSam with a SAM ViT-L image encoder; everything else as ViT-B.
+_base_ = './ultrasam_vitb.py'
+
+model = dict(backbone=dict(arch='large'))

@@ -1,0 +1,331 @@
+"""UltrasoundCocoDataset on COCO files as found in the wild, and full pipelines."""
+import copy
+import shutil
+
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+from pydicom.data import get_testdata_file
+
+from mmdet.registry import DATASETS
+from ultrasam.datasets import ultrasound_coco
+from ultrasam.structures import PromptType
+from us_coco_helpers import square
+
+TRAIN_PIPELINE = [
+    dict(type='LoadUltrasoundImage'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='Resize', scale=(32, 32), keep_ratio=True),
+    dict(type='RandomPromptType', prob=dict(point=0.5, box=0.5)),
+    dict(type='PointsFromMasks', num_points=1),
+    dict(type='BoxesFromMasks'),
+    dict(type='PackPromptInputs'),
+]
+TEST_PIPELINE = [
+    dict(type='LoadUltrasoundImage'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='KeepOriginalMasks'),
+    dict(type='Resize', scale=(32, 32), keep_ratio=True),
+    dict(type='PointsFromMasks', sampling='interior'),
+    dict(type='PackPromptInputs'),
+]
+
+
+def rle(mask, compressed=True):
+    if not compressed:
+        flat = mask.flatten(order='F')
+        change = np.flatnonzero(np.diff(np.r_[0, flat, 1 - flat[-1]]))
+        counts = np.diff(np.r_[0, change]).tolist()
+        return dict(size=list(mask.shape), counts=counts)
+    encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return dict(size=encoded['size'], counts=encoded['counts'].decode())
+
+
+def wild_coco():
+    """String ids, category ids 0 and 7, RLE and polygon masks, edge cases."""
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:30, 30:50] = 1
+    return dict(
+        images=[
+            dict(
+                id='img-a',
+                file_name='a.png',
+                height=40,
+                width=60,
+                source='BUSI'),
+            dict(id='img-b', file_name='a.png', height=40.0, width=60),
+            dict(id='img-empty', file_name='a.png', height=40, width=60),
+        ],
+        categories=[dict(id=0, name='tumor'),
+                    dict(id=7, name='cyst')],
+        annotations=[
+            dict(
+                id='ann-1',
+                image_id='img-a',
+                category_id=0,
+                segmentation=square(2, 2, 10),
+                area=100,
+                bbox=[2, 2, 10, 10],
+                iscrowd=0),
+            # flat polygon, no bbox / area
+            dict(
+                id='ann-2',
+                image_id='img-a',
+                category_id=7,
+                segmentation=square(20, 5, 8)[0]),
+            dict(
+                id='ann-3',
+                image_id='img-b',
+                category_id=7,
+                segmentation=rle(mask),
+                area=0,
+                source='BUSI'),
+            dict(
+                id='ann-4',
+                image_id='img-b',
+                category_id=0,
+                segmentation=rle(mask, compressed=False)),
+            # degenerate polygon: skipped
+            dict(
+                id='ann-5',
+                image_id='img-b',
+                category_id=0,
+                segmentation=[[1, 1, 2, 2]]),
+            # zero-area polygon (collinear points): skipped
+            dict(
+                id='ann-6',
+                image_id='img-b',
+                category_id=0,
+                segmentation=[[1, 1, 5, 1, 9, 1]]),
+        ])
+
+
+def build(coco_dir, coco, images, **kwargs):
+    ann_file = coco_dir(coco, images)
+    cfg = dict(
+        type='UltrasoundCocoDataset',
+        data_root=str(coco_dir.root),
+        ann_file=ann_file,
+        data_prefix=dict(img='images/'),
+        pipeline=TEST_PIPELINE,
+        test_mode=True)
+    cfg.update(kwargs)
+    return DATASETS.build(cfg)
+
+
+def test_wild_coco_loads_class_agnostic(coco_dir, gray_image, monkeypatch):
+    logged = []
+    monkeypatch.setattr(ultrasound_coco, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    dataset = build(coco_dir, wild_coco(), {'a.png': gray_image})
+    assert dataset.metainfo['classes'] == ('object', )
+    assert len(dataset) == 3
+    infos = [dataset.get_data_info(i) for i in range(3)]
+    assert [info['img_id']
+            for info in infos] == ['img-a', 'img-b', 'img-empty']
+    assert [len(info['instances']) for info in infos] == [2, 2, 0]
+    assert all(inst['bbox_label'] == 0 for info in infos
+               for inst in info['instances'])
+    flat = infos[0]['instances'][1]
+    assert flat['bbox'] == [20, 5, 28, 13] and isinstance(
+        flat['mask'][0], list)
+    assert infos[0]['source'] == 'BUSI' and infos[1]['source'] == 'BUSI'
+    assert 'source' not in infos[2]
+    assert any('skipped 1 annotations without a valid polygon' in m
+               and 'skipped 1 annotations of zero area' in m for m in logged)
+
+    # Both RLE flavours decode to the same mask at the original resolution.
+    sample = dataset[1]['data_samples']
+    ori = sample.gt_instances.ori_masks.masks
+    assert ori.shape == (2, 40, 60)
+    np.testing.assert_array_equal(ori[0], ori[1])
+    assert ori[0].sum() == 400
+    # The empty image is kept in test mode and packs to zero instances.
+    assert len(dataset[2]['data_samples'].gt_instances) == 0
+
+
+def test_class_specific_categories(coco_dir, gray_image):
+    dataset = build(
+        coco_dir, wild_coco(), {'a.png': gray_image}, class_agnostic=False)
+    assert dataset.metainfo['classes'] == ('tumor', 'cyst')
+    assert len(dataset.metainfo['palette']) == 2
+    labels = [
+        inst['bbox_label'] for inst in dataset.get_data_info(0)['instances']
+    ]
+    assert labels == [0, 1]
+    only_cyst = build(
+        coco_dir,
+        wild_coco(), {'a.png': gray_image},
+        class_agnostic=False,
+        metainfo=dict(classes=('cyst', )))
+    assert [len(only_cyst.get_data_info(i)['instances'])
+            for i in range(3)] == [1, 1, 0]
+    with pytest.raises(
+            ValueError, match=r"ann.json: metainfo classes \['nodule'\]"):
+        build(
+            coco_dir,
+            wild_coco(), {},
+            class_agnostic=False,
+            metainfo=dict(classes=('nodule', )))
+    with pytest.raises(ValueError, match='exactly one class name'):
+        build(
+            coco_dir,
+            wild_coco(), {},
+            metainfo=dict(classes=('tumor', 'cyst')))
+
+
+@pytest.mark.parametrize('edit, message', [
+    (lambda c: c['images'][0].pop('height'),
+     r"ann.json: images\[0\] \(id 'img-a'\) has no field 'height'"),
+    (lambda c: c['images'][1].update(width='60'),
+     r"image 'img-b': field 'width' must be an integer >= 1, got '60'"),
+    (lambda c: c['images'][1].update(frame=-1),
+     r"image 'img-b': field 'frame' must be an integer >= 0, got -1"),
+    (lambda c: c['images'][1].update(file_name=None),
+     r"image 'img-b': field \"file_name\" must be a non-empty string"),
+    (lambda c: c['annotations'][0].update(category_id=1),
+     r"annotation 'ann-1': field \"category_id\" = 1 is not in \"categories\""
+     ),
+    (lambda c: c['annotations'][0].update(image_id='nope'),
+     r"annotation 'ann-1': field \"image_id\" = 'nope' is not in \"images\""),
+    (lambda c: c['annotations'][1].update(id='ann-1'),
+     r"annotations\[1\]: duplicate annotation id 'ann-1'"),
+    (lambda c: c['annotations'][2]['segmentation'].update(size=[60, 40]),
+     r"annotation 'ann-3': field \"segmentation.size\" = \[60, 40\] differs"),
+    (lambda c: c['annotations'][2].update(segmentation='oops'),
+     r"annotation 'ann-3': field \"segmentation\" must be a polygon list"),
+    (lambda c: c['annotations'][0].pop('segmentation'),
+     r"annotations\[0\] \(id 'ann-1'\) has no field 'segmentation'"),
+    (lambda c: c['annotations'][0].update(bbox=[1, 2]),
+     r"annotation 'ann-1': field \"bbox\" must be \[x, y, w, h\]"),
+    (lambda c: c.pop('categories'), r"missing top-level field 'categories'"),
+])
+def test_malformed_files_name_file_and_field(coco_dir, edit, message):
+    coco = copy.deepcopy(wild_coco())
+    edit(coco)
+    with pytest.raises(ValueError, match=message):
+        build(coco_dir, coco, {})
+
+
+def test_invalid_json_names_the_file(coco_dir):
+    path = coco_dir.root / 'broken.json'
+    path.write_text('{"images": [')
+    with pytest.raises(ValueError, match='broken.json: not valid JSON'):
+        DATASETS.build(
+            dict(type='UltrasoundCocoDataset', ann_file=str(path),
+                 pipeline=[]))
+
+
+def test_training_filters_and_skips_empty_images(coco_dir, gray_image,
+                                                 monkeypatch):
+    logged = []
+    monkeypatch.setattr(ultrasound_coco, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    coco = wild_coco()
+    # A 1-pixel-high object vanishes when the image is shrunk to 32 px.
+    coco['images'].append(dict(id=9, file_name='a.png', height=40, width=60))
+    coco['annotations'].append(
+        dict(
+            id='thin',
+            image_id=9,
+            category_id=0,
+            segmentation=[[5, 6, 50, 6, 50, 7, 5, 7]],
+            area=45))
+    dataset = build(
+        coco_dir,
+        coco, {'a.png': gray_image},
+        pipeline=TRAIN_PIPELINE,
+        test_mode=False,
+        filter_cfg=dict(filter_empty_gt=True))
+    assert len(dataset) == 3  # the image without annotations is filtered
+    assert any('skipped 1 of 4 training images' in m for m in logged)
+    assert dataset.prepare_data(2) is None
+    assert any('no instance left after the pipeline' in m for m in logged)
+    np.random.seed(0)
+    sample = dataset[2]['data_samples']  # redrawn
+    assert sample.img_id in ('img-a', 'img-b')
+
+
+def test_train_pipeline_prompts_match_flipped_resized_masks(
+        coco_dir, gray_image):
+    dataset = build(
+        coco_dir,
+        wild_coco(), {'a.png': gray_image},
+        pipeline=TRAIN_PIPELINE,
+        test_mode=False)
+    np.random.seed(1)
+    seen_flip, seen_types = set(), set()
+    for _ in range(8):
+        for index in range(2):
+            out = dataset[index]
+            sample = out['data_samples']
+            gt = sample.gt_instances
+            assert out['inputs'].shape == (3, 21, 32)
+            assert gt.masks.masks.shape[1:] == (21, 32)
+            seen_flip.add(sample.flip)
+            masks = gt.masks.masks
+            for mask, coords, labels, box, ptype in zip(
+                    masks, gt.point_coords, gt.point_labels, gt.prompt_boxes,
+                    gt.prompt_types):
+                seen_types.add(int(ptype))
+                if ptype == PromptType.POINT:
+                    x, y = coords[0].int().tolist()
+                    assert labels[0] == 1 and mask[y, x]
+                else:
+                    assert (labels == -1).all()
+                    ys, xs = np.nonzero(mask)
+                    tight = np.array([xs.min(), ys.min(), xs.max(), ys.max()])
+                    assert (np.abs(box.numpy() - tight) <= 20).all()
+    assert seen_flip == {True, False}
+    assert seen_types == {PromptType.POINT, PromptType.BOX}
+
+
+def test_test_pipeline_is_deterministic_and_supports_pad(coco_dir, gray_image):
+    pipeline = TEST_PIPELINE[:4] + [dict(type='Pad', size=(32, 32))
+                                    ] + TEST_PIPELINE[4:]
+    dataset = build(
+        coco_dir, wild_coco(), {'a.png': gray_image}, pipeline=pipeline)
+    first = dataset[0]['data_samples'].gt_instances
+    np.random.seed(123)
+    again = dataset[0]['data_samples'].gt_instances
+    np.testing.assert_array_equal(first.point_coords, again.point_coords)
+    assert first.masks.masks.shape[1:] == (32, 32)
+    assert first.ori_masks.masks.shape[1:] == (40, 60)
+    for mask, (x, y) in zip(first.masks.masks, first.point_coords[:, 0].int()):
+        assert mask[y, x]
+
+
+def test_dicom_frames_in_a_dataset(coco_dir):
+    shutil.copy(
+        get_testdata_file('examples_ybr_color.dcm'),
+        coco_dir.root / 'cine.dcm')
+    coco = dict(
+        images=[
+            dict(
+                id=i,
+                file_name='cine.dcm',
+                height=240,
+                width=320,
+                frame=i * 10) for i in range(3)
+        ],
+        categories=[dict(id=1, name='object')],
+        annotations=[
+            dict(
+                id=i,
+                image_id=i,
+                category_id=1,
+                segmentation=square(100, 80, 50)) for i in range(3)
+        ])
+    ann_file = coco_dir(coco)
+    dataset = DATASETS.build(
+        dict(
+            type='UltrasoundCocoDataset',
+            data_root=str(coco_dir.root),
+            ann_file=ann_file,
+            pipeline=TEST_PIPELINE,
+            test_mode=True))
+    outs = [dataset[i] for i in range(3)]
+    assert [o['data_samples'].frame for o in outs] == [0, 10, 20]
+    assert outs[0]['inputs'].shape == (3, 24, 32)
+    assert not np.array_equal(outs[0]['inputs'], outs[2]['inputs'])

@@ -1,0 +1,239 @@
+"""UltraSam on the tiny config: loss, predict, refinement, training."""
+import pytest
+import torch
+
+from tiny_ultrasam import SIZE, build_tiny, lesion_image, make_sample
+from ultrasam.models import PromptBatch, sample_corrective_clicks
+from ultrasam.structures import PromptType
+
+
+def inputs_for(samples, seed=0):
+    """Normalised, padded (B, 3, SIZE, SIZE) inputs like the preprocessor's."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(len(samples), 3, SIZE, SIZE, generator=g)
+
+
+def test_loss_keys_and_gradient_flow():
+    model = build_tiny(train_cfg=dict(num_refine_rounds=2))
+    model.train()
+    samples = [make_sample(4, seed=0), make_sample(3, seed=1)]
+    losses = model.loss(inputs_for(samples), samples)
+    assert set(losses) == {'loss_focal', 'loss_dice', 'loss_iou'}
+    assert all(v.dim() == 0 and torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    missing = [
+        name for name, p in model.named_parameters()
+        if p.grad is None and 'output_hypernetworks_mlps' not in name
+    ]
+    assert missing == []
+    # Hypernetworks: the single-mask one and at least one multimask one.
+    hyper = model.mask_decoder.output_hypernetworks_mlps
+    assert hyper[0].layers[0].weight.grad is not None
+    assert any(h.layers[0].weight.grad is not None for h in hyper[1:])
+    for p in model.parameters():
+        if p.grad is not None:
+            assert torch.isfinite(p.grad).all()
+
+
+def test_loss_without_instances_is_zero_and_connected():
+    model = build_tiny()
+    model.train()
+    samples = [make_sample(0), make_sample(0)]
+    losses = model.loss(inputs_for(samples), samples)
+    assert all(v.item() == 0 for v in losses.values())
+    sum(losses.values()).backward()
+    assert model.backbone.patch_embed.projection.weight.grad is not None
+
+
+def test_predict_outputs_and_empty_images():
+    model = build_tiny().eval()
+    samples = [make_sample(5, seed=0), make_sample(0), make_sample(2, seed=2)]
+    with torch.no_grad():
+        results = model.predict(inputs_for(samples), samples)
+    for sample, n in zip(results, (5, 0, 2)):
+        pred = sample.pred_instances
+        assert pred.masks.shape == (n, 512, 384)
+        assert pred.masks.dtype == torch.bool
+        assert pred.scores.shape == (n, ) and pred.bboxes.shape == (n, 4)
+        assert pred.labels.shape == (n, ) and pred.labels.dtype == torch.long
+        assert torch.equal(pred.prompt_types,
+                           sample.gt_instances.prompt_types)
+    pred = results[0].pred_instances
+    for mask, box in zip(pred.masks, pred.bboxes):
+        if mask.any():
+            ys, xs = torch.where(mask)
+            assert box.tolist() == [
+                xs.min().item(), ys.min().item(), xs.max().item() + 1,
+                ys.max().item() + 1
+            ]
+        else:
+            assert box.tolist() == [0, 0, 0, 0]
+    # rescale=False keeps the resized frame.
+    with torch.no_grad():
+        small = model.predict(inputs_for(samples), samples, rescale=False)
+    assert small[0].pred_instances.masks.shape == (5, SIZE, 192)
+
+
+def test_predict_upsamples_logits_before_thresholding():
+    model = build_tiny().eval()
+    sample = make_sample(1, img_shape=(SIZE, 192), ori_shape=(512, 384))
+    inputs = inputs_for([sample])
+    with torch.no_grad():
+        logits, _ = model._forward(inputs, [sample])
+        masks = model.predict(inputs, [sample])[0].pred_instances.masks
+    up = torch.nn.functional.interpolate(
+        logits[:, None], (SIZE, SIZE), mode='bilinear')[..., :SIZE, :192]
+    up = torch.nn.functional.interpolate(up, (512, 384), mode='bilinear')
+    assert torch.equal(masks, up[:, 0] > 0)
+
+
+def test_many_instances_and_points_chunked_predict_matches():
+    model = build_tiny(test_cfg=dict(instance_chunk_size=7)).eval()
+    sample = make_sample(120, num_points=5, seed=3)
+    inputs = inputs_for([sample])
+    with torch.no_grad():
+        chunked = model._forward(inputs, [sample])
+        model.test_cfg['instance_chunk_size'] = 1000
+        whole = model._forward(inputs, [sample])
+    assert chunked[0].shape == (120, 64, 64)
+    assert torch.allclose(chunked[0], whole[0], atol=1e-4)
+    assert torch.allclose(chunked[1], whole[1], atol=1e-5)
+
+
+def test_batching_does_not_change_an_instance():
+    """Padding of points and box slots across a batch is invisible."""
+    model = build_tiny().eval()
+    a = make_sample(1, num_points=1, types=[PromptType.POINT], seed=5)
+    b = make_sample(3, num_points=4, types=[1, 2, 0], seed=6)
+    inputs = inputs_for([a, b])
+    with torch.no_grad():
+        both = model._forward(inputs, [a, b])
+        alone = model._forward(inputs[:1], [a])
+    assert torch.allclose(both[0][0], alone[0][0], atol=1e-4)
+    assert torch.allclose(both[1][0], alone[1][0], atol=1e-5)
+
+
+def test_refinement_feeds_back_logits():
+    model = build_tiny(test_cfg=dict(num_refine_rounds=2)).eval()
+    samples = [make_sample(3)]
+    calls = []
+    decode = model.decode
+
+    def spy(image_embeddings, prompts, mask_inputs=None):
+        calls.append((mask_inputs, prompts.point_labels.shape))
+        return decode(image_embeddings, prompts, mask_inputs)
+
+    model.decode = spy
+    with torch.no_grad():
+        model.predict(inputs_for(samples), samples)
+    assert len(calls) == 3
+    assert calls[0][0] is None
+    assert calls[1][0].shape == (3, 1, 64, 64)
+    # No corrective clicks at test by default.
+    assert calls[2][1] == calls[0][1]
+
+    model.train_cfg.update(num_refine_rounds=2, corrective_clicks=True)
+    calls.clear()
+    model.loss(inputs_for(samples), samples)
+    assert [c[1][1] for c in calls] == [2, 3, 4]  # one click per round
+
+    # Interactive evaluation: clicks from the ground truth at test too.
+    model.test_cfg.update(corrective_clicks=True)
+    calls.clear()
+    with torch.no_grad():
+        model.predict(inputs_for(samples), samples)
+    assert [c[1][1] for c in calls] == [2, 3, 4]
+
+
+def test_corrective_clicks_land_in_error_regions():
+    torch.manual_seed(0)
+    target = torch.zeros(3, 8, 8, dtype=torch.bool)
+    target[:, 2:6, 2:6] = True
+    pred = target.clone()
+    pred[0, 2:6, 2:4] = False  # false negatives
+    pred[1, 0, :] = True  # false positives
+    valid = torch.ones_like(target)
+    for _ in range(20):
+        coords, labels = sample_corrective_clicks(pred, target, valid,
+                                                  (32, 32))
+        assert coords.shape == (3, 1, 2) and labels.shape == (3, 1)
+        x, y = coords[0, 0] // 4
+        assert labels[0, 0] == 1 and 2 <= y < 6 and 2 <= x < 4
+        x, y = coords[1, 0] // 4
+        assert labels[1, 0] == 0 and y == 0
+        assert labels[2, 0] == -1  # perfect prediction: padding click
+        assert ((coords >= 0) & (coords < 32)).all()
+    # Errors in the padding are ignored.
+    valid[1, 0] = False
+    _, labels = sample_corrective_clicks(pred, target, valid, (32, 32))
+    assert labels[1, 0] == -1
+
+
+def test_instance_subset_keeps_prompts_and_masks_aligned():
+    model = build_tiny(train_cfg=dict(max_instances_per_image=2))
+    samples = [make_sample(5, seed=1), make_sample(1, seed=2)]
+    torch.manual_seed(0)
+    keep = model._train_subset(samples)
+    assert [len(k) for k in keep] == [2, 1]
+    full_prompts = model._collect_prompts(samples)
+    full_masks = model._collect_gt_masks(samples)
+    prompts = model._collect_prompts(samples, keep)
+    masks = model._collect_gt_masks(samples, keep)
+    index = torch.cat([keep[0], keep[1] + 5])
+    assert torch.equal(prompts.point_coords, full_prompts.point_coords[index])
+    assert torch.equal(prompts.image_indices, torch.tensor([0, 0, 1]))
+    assert torch.equal(masks, full_masks[index])
+
+
+def test_multimask_auto_rule():
+    model = build_tiny()
+    prompts = PromptBatch(
+        point_coords=torch.zeros(3, 2, 2),
+        point_labels=torch.tensor([[1, -1], [1, 0], [-1, -1]]),
+        boxes=torch.zeros(3, 4),
+        box_valid=torch.tensor([False, False, True]),
+        image_indices=torch.zeros(3, dtype=torch.long))
+    assert model._multimask_flags('auto', prompts, False).tolist() == [
+        True, False, False
+    ]
+    assert not model._multimask_flags('auto', prompts, True).any()
+    assert model._multimask_flags(True, prompts, True).all()
+
+
+def test_config_errors():
+    with pytest.raises(KeyError, match='unknown train_cfg'):
+        build_tiny(train_cfg=dict(num_rounds=1))
+    with pytest.raises(ValueError, match='multimask_output'):
+        build_tiny(test_cfg=dict(multimask_output='yes'))
+    model = build_tiny()
+    with pytest.raises(ValueError, match='pad_size_divisor'):
+        model.extract_feat(torch.zeros(1, 3, 128, 128))
+
+
+def test_training_steps_lower_the_loss():
+    """A few AdamW steps through the data preprocessor on a fixed batch."""
+    model = build_tiny(seed=0)
+    samples = [make_sample(3, seed=10), make_sample(2, seed=11)]
+    data = dict(
+        inputs=[lesion_image(s, seed=i) for i, s in enumerate(samples)],
+        data_samples=samples)
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+
+    def evaluate():
+        torch.manual_seed(123)  # same corrective clicks every time
+        with torch.no_grad():
+            batch = model.data_preprocessor(data, training=True)
+            return sum(model(**batch, mode='loss').values()).item()
+
+    model.train()
+    before = evaluate()
+    torch.manual_seed(0)
+    for _ in range(15):
+        batch = model.data_preprocessor(data, training=True)
+        loss = sum(model(**batch, mode='loss').values())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    after = evaluate()
+    print(f'tiny model loss before {before:.4f} after {after:.4f}')
+    assert after < 0.7 * before

@@ -30,5 +30,4 @@ test: install
 	$(PY) -m pytest tests
 
 demo: install
-	@echo "make demo: the CPU quickstart is not available yet (it lands with the quickstart issue)." >&2
-	@exit 1
+	$(PY) tools/demo/quickstart.py --work-dir work_dirs/demo

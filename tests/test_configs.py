@@ -33,7 +33,12 @@ def test_config_loads_and_builds(config):
     model = _build_once(cfg.model.to_dict())
     assert type(model).__name__ == cfg.model.type
     assert cfg.get('test_dataloader') is not None, f'{config} cannot be tested'
-    if cfg.get('train_dataloader') is not None:
+    if cfg.get('train_dataloader') is None:
+        return
+    # A training config validates (on its own split) or says it does not.
+    assert (cfg.get('val_dataloader') is None) == (cfg.get('val_cfg') is None), (
+        f'{config}: val_dataloader and val_cfg must be set or unset together')
+    if cfg.get('val_dataloader') is not None:
         # Never validate on the test annotations (a defect of the original release).
         val_ann = cfg.val_dataloader.dataset.get('ann_file')
         test_ann = cfg.test_dataloader.dataset.get('ann_file')

@@ -15,7 +15,7 @@ default_hooks = dict(
         save_optimizer=True,
         save_param_scheduler=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='DetVisualizationHook'))
+    visualization=dict(type='UltrasoundVisualizationHook'))
 custom_hooks = [dict(type='RNGStateHook')]
 
 env_cfg = dict(

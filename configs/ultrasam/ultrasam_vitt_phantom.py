@@ -12,12 +12,14 @@ max_iters = 1200
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=1.0))
+# Warm-up and cosine decay overlap (MMEngine chains them), so overriding only
+# param_scheduler.1.end works for any train_cfg.max_iters.
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
     dict(
         type='CosineAnnealingLR',
         by_epoch=False,
-        begin=100,
+        begin=0,
         end=max_iters,
         eta_min=1e-5),
 ]

@@ -1,5 +1,7 @@
 """MMEngine 0.10.7 checkpoints resume on torch >= 2.6 once ultrasam is imported."""
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -63,6 +65,16 @@ def test_runner_checkpoint_resumes(tmp_path):
     resumed.train()
     assert resumed.iter == 6
     assert resumed.optim_wrapper.optimizer.state_dict()['state'][0]['step'] == 6
+
+
+def test_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """tools/test.py loads a checkpoint before any HistoryBuffer exists."""
+    _runner(tmp_path, max_iters=2).train()
+    script = (
+        'import torch, ultrasam; '
+        f'ckpt = torch.load({str(tmp_path / "iter_2.pth")!r}); '
+        "assert ckpt['meta']['iter'] == 2")
+    subprocess.run([sys.executable, '-c', script], check=True)
 
 
 def test_restricted_getattr_only_resolves_statistics_methods():

@@ -17,7 +17,7 @@ EXPECTED = {
     'METRICS': {'DiceIoUMetric', 'PromptCocoMetric'},
     'VISUALIZERS': {'PromptVisualizer'},
     'DATASETS': {'UltrasoundCocoDataset'},
-    'HOOKS': {'RNGStateHook'},
+    'HOOKS': {'RNGStateHook', 'UltrasoundVisualizationHook'},
     'MODEL_WRAPPERS': {'DeviceAwareDistributedDataParallel'},
 }
 

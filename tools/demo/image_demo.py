@@ -13,7 +13,7 @@ third value is its label: 1 foreground (default), 0 background.
 """
 import argparse
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -25,6 +25,10 @@ from ultrasam.apis import UltraSamPredictor
 from ultrasam.datasets import read_ultrasound_image
 from ultrasam.structures import PromptType
 from ultrasam.visualization import PromptVisualizer
+
+OVERLAY_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+# Lossy formats would blur the mask's 0 / 255 values.
+MASK_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff')
 
 
 def parse_point(text: str) -> Tuple[float, float, int]:
@@ -57,7 +61,8 @@ def parse_box(text: str) -> List[float]:
     return box
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse ``argv`` (``sys.argv[1:]`` when None) and check the prompts."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('image', help='PNG / JPEG / TIFF / DICOM file')
     parser.add_argument('config', help='model config file')
@@ -76,12 +81,19 @@ def parse_args() -> argparse.Namespace:
         help='predict 3 candidates and keep the best scored one '
         '(helps with a single ambiguous point)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not args.points and args.box is None:
         parser.error('give at least one prompt: --points and/or --box')
     for path in (args.image, args.config, args.checkpoint):
         if not Path(path).is_file():
             parser.error(f'file not found: {path}')
+    # Checked here: the visualizer would silently change an unknown suffix.
+    for option, path, suffixes in (('--out', args.out, OVERLAY_SUFFIXES),
+                                   ('--mask-out', args.mask_out,
+                                    MASK_SUFFIXES)):
+        if path is not None and Path(path).suffix.lower() not in suffixes:
+            parser.error(f'{option} {path}: the file name must end in one '
+                         f'of {", ".join(suffixes)}')
     return args
 
 
@@ -94,8 +106,8 @@ def check_inside(args: argparse.Namespace, height: int, width: int) -> None:
     if args.box is not None:
         x1, y1, x2, y2 = args.box
         if x1 < 0 or y1 < 0 or x2 >= width or y2 >= height:
-            raise SystemExit(f'--box {args.box} is outside the '
-                             f'{width}x{height} image')
+            raise SystemExit(f'--box {x1:g},{y1:g},{x2:g},{y2:g} is outside '
+                             f'the {width}x{height} image')
 
 
 def prompt_sample(args: argparse.Namespace, image_shape: Tuple[int, int],
@@ -123,9 +135,12 @@ def prompt_sample(args: argparse.Namespace, image_shape: Tuple[int, int],
     return sample
 
 
-def main() -> None:
-    args = parse_args()
-    bgr = read_ultrasound_image(args.image, frame=args.frame)
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    try:
+        bgr = read_ultrasound_image(args.image, frame=args.frame)
+    except ValueError as err:  # undecodable file, frame out of range
+        raise SystemExit(f'error: {err}') from None
     rgb = np.ascontiguousarray(bgr[..., ::-1])
     check_inside(args, *rgb.shape[:2])
 
@@ -150,7 +165,8 @@ def main() -> None:
         draw_gt=False, out_file=args.out)
     if args.mask_out:
         Path(args.mask_out).parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(args.mask_out, mask.astype(np.uint8) * 255)
+        if not cv2.imwrite(args.mask_out, mask.astype(np.uint8) * 255):
+            raise SystemExit(f'error: cannot write {args.mask_out}')
     print(f'mask: {int(mask.sum())} pixels, predicted IoU {score:.3f}; '
           f'overlay written to {args.out}')
 

@@ -6,7 +6,7 @@ The result loads strictly into the models of
 ``configs/_base_/models/ultrasam_vit{b,l,h}.py``::
 
     python tools/model_converters/sam_to_ultrasam.py sam_vit_b_01ec64.pth \
-        checkpoints/ultrasam_init_vitb.pth
+        checkpoints/sam_vit_b_01ec64_ultrasam.pth
 
 Only the image encoder is renamed (segment-anything's ``ImageEncoderViT`` to
 mmpretrain's ``ViTSAM``); the prompt encoder and mask decoder of UltraSam use

@@ -11,6 +11,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmdet.registry import MODELS
+from ..datasets.image_io import to_uint8
 from ..models import UltraSam
 
 ArrayOrNone = Optional[np.ndarray]
@@ -29,7 +30,8 @@ class UltraSamPredictor:
     Images are resized so that the longest side is the model's input size
     (bilinear, as in the training pipeline), normalised with the model's data
     preprocessor and zero-padded to a square. uint16 images (e.g. DICOM) are
-    first stretched linearly from their own min / max to 0..255.
+    first stretched linearly from their own min / max to 0..255 and rounded,
+    as :func:`ultrasam.datasets.image_io.to_uint8` does in the data pipeline.
 
     Args:
         model (UltraSam): The model; put in eval mode.
@@ -94,15 +96,11 @@ class UltraSamPredictor:
                              f'(grayscale), got shape {image.shape}')
         if image.shape[0] == 0 or image.shape[1] == 0:
             raise ValueError(f'image is empty, shape {image.shape}')
-        if image.dtype == np.uint8:
-            return image.astype(np.float32)
-        if image.dtype == np.uint16:
-            low, high = float(image.min()), float(image.max())
-            scale = 255.0 / (high - low) if high > low else 0.0
-            return ((image.astype(np.float32) - low) * scale).astype(
-                np.float32)
-        raise TypeError(
-            f'image dtype must be uint8 or uint16, got {image.dtype}')
+        if image.dtype not in (np.uint8, np.uint16):
+            raise TypeError(
+                f'image dtype must be uint8 or uint16, got {image.dtype}')
+        # Same min-max mapping (and uint8 rounding) as the data pipeline.
+        return to_uint8(image, 'minmax').astype(np.float32)
 
     @torch.no_grad()
     def set_image(self, image: np.ndarray) -> None:

@@ -3,6 +3,7 @@ from typing import List, Optional
 import torch.nn as nn
 from mmdet.registry import MODEL_WRAPPERS
 from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 
 
 @MODEL_WRAPPERS.register_module()
@@ -26,3 +27,11 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
         on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
         super().__init__(
             module=module, device_ids=None if on_cpu else device_ids, **kwargs)
+
+
+# ``Runner.wrap_model`` resolves the wrapper type with an unscoped
+# ``MODEL_WRAPPERS.get`` on MMEngine's root registry, which does not search the
+# mmdet child registry: without this, ``model_wrapper_cfg`` naming this class
+# fails with "issubclass() arg 1 must be a class" in every distributed run.
+MMENGINE_MODEL_WRAPPERS.register_module(
+    module=DeviceAwareDistributedDataParallel)

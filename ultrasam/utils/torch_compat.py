@@ -15,19 +15,26 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 
+# HistoryBuffer registers these in ``__init__``; a process that loads a checkpoint
+# before creating any HistoryBuffer (e.g. tools/test.py) has an empty registry.
+_DEFAULT_STATISTICS_METHODS = ('min', 'max', 'current', 'mean')
+
+
 def history_buffer_method(owner: type, name: str) -> Callable:
     """Restricted stand-in for ``getattr`` while unpickling checkpoints.
 
     Pickle protocol 2 (torch's default) stores ``HistoryBuffer.min`` and the other
     statistics methods as ``getattr(HistoryBuffer, 'min')``. Allow-listing the real
     ``getattr`` would let a malicious file reach any attribute of any allowed object,
-    so this only resolves registered statistics methods of :class:`HistoryBuffer`.
+    so this only resolves statistics methods of :class:`HistoryBuffer`.
     """
-    if owner is not HistoryBuffer or name not in HistoryBuffer._statistics_methods:
+    registered = HistoryBuffer._statistics_methods
+    if owner is not HistoryBuffer or name not in (
+            *_DEFAULT_STATISTICS_METHODS, *registered):
         raise pickle.UnpicklingError(
             f'refusing getattr({owner!r}, {name!r}) while loading a checkpoint: '
             'only HistoryBuffer statistics methods are allowed')
-    return HistoryBuffer._statistics_methods[name]
+    return registered.get(name, getattr(HistoryBuffer, name))
 
 
 def _numpy_reconstruction_globals() -> List[object]:

@@ -4,4 +4,4 @@
 _base_ = './ultrasam_vitb_zeroshot_point.py'
 
 model = dict(mask_decoder=dict(transformer=dict(double_mlp_residual=True)))
-load_from = 'checkpoints/ultrasam_release_converted.pth'
+load_from = 'checkpoints/ultrasam_release.pth'

@@ -1,3 +1,4 @@
 from .rng_state_hook import RNGStateHook
+from .ultrasound_visualization_hook import UltrasoundVisualizationHook
 
-__all__ = ['RNGStateHook']
+__all__ = ['RNGStateHook', 'UltrasoundVisualizationHook']

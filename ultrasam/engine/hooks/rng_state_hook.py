@@ -6,6 +6,7 @@ import torch
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from torch.utils.data import DataLoader
 
 
 @HOOKS.register_module()
@@ -19,6 +20,20 @@ class RNGStateHook(Hook):
     Python's ``random``, numpy and torch (CPU and CUDA) are stored at every checkpoint
     and restored just before the first iteration after resume.
 
+    That is exact only if nothing the resumed run skips draws from these generators
+    between the checkpoint and the next iteration. Two things would, so the hook
+    keeps them off the training RNG states:
+
+    * Restarting the training dataloader (an epoch boundary, unless its workers are
+      persistent): every new torch ``DataLoader`` iterator draws a base seed from
+      the global torch generator. The hook gives the training dataloader its own
+      generator, seeded from the runner's seed; MMEngine's ``worker_init_fn``
+      re-seeds each worker from the runner's seed and rank anyway.
+    * Validation right after a checkpoint (its dataloader, test-time randomness):
+      the training states are saved before validation and put back after it, so
+      validation does not change the training run; a checkpoint saved during
+      validation (e.g. the best one) stores the training states.
+
     Data augmentation randomness is drawn in dataloader workers, whose RNGs MMEngine
     seeds deterministically and replays while skipping the trained iterations; with
     ``num_workers=0`` augmentation runs in the main process and the replay happens
@@ -30,15 +45,30 @@ class RNGStateHook(Hook):
 
     def __init__(self) -> None:
         self._pending_state: Optional[dict] = None
+        self._train_state: Optional[dict] = None
 
-    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+    @staticmethod
+    def _get_state() -> dict:
         state = dict(
             python=random.getstate(),
             numpy=np.random.get_state(),
             torch=torch.get_rng_state())
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state['cuda'] = torch.cuda.get_rng_state_all()
-        checkpoint[self.CHECKPOINT_KEY] = state
+        return state
+
+    @staticmethod
+    def _set_state(state: dict) -> None:
+        random.setstate(state['python'])
+        np.random.set_state(state['numpy'])
+        torch.set_rng_state(state['torch'])
+        if 'cuda' in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state['cuda'])
+
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        checkpoint[self.CHECKPOINT_KEY] = (
+            self._train_state
+            if self._train_state is not None else self._get_state())
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         self._pending_state = checkpoint.get(self.CHECKPOINT_KEY)
@@ -49,6 +79,9 @@ class RNGStateHook(Hook):
                 'uninterrupted run')
 
     def before_train(self, runner: Runner) -> None:
+        loader = runner.train_dataloader
+        if isinstance(loader, DataLoader) and loader.generator is None:
+            loader.generator = torch.Generator().manual_seed(runner.seed)
         if self._pending_state is not None and (
                 runner.train_dataloader.num_workers == 0):
             runner.logger.warning(
@@ -63,8 +96,12 @@ class RNGStateHook(Hook):
         if self._pending_state is None:
             return
         state, self._pending_state = self._pending_state, None
-        random.setstate(state['python'])
-        np.random.set_state(state['numpy'])
-        torch.set_rng_state(state['torch'])
-        if 'cuda' in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+        self._set_state(state)
+
+    def before_val(self, runner: Runner) -> None:
+        self._train_state = self._get_state()
+
+    def after_val(self, runner: Runner) -> None:
+        if self._train_state is not None:
+            self._set_state(self._train_state)
+            self._train_state = None

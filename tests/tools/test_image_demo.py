@@ -1,0 +1,209 @@
+"""tools/demo/image_demo.py segments PNG and DICOM images from point / box prompts.
+
+The script is run as a subprocess only a few times (each start imports torch and
+mmdet, ~5 s); the argument parsing is tested in-process.
+"""
+import argparse
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import List
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from pydicom.data import get_testdata_file
+
+import ultrasam  # noqa: F401
+from mmdet.registry import MODELS
+from ultrasam.apis import UltraSamPredictor
+from ultrasam.datasets import (PhantomConfig, generate_phantom,
+                               read_ultrasound_image)
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / 'tools' / 'demo' / 'image_demo.py'
+CONFIG = REPO / 'configs' / '_base_' / 'models' / 'ultrasam_vitt.py'
+YBR = get_testdata_file('examples_ybr_color.dcm')  # 30 frames, 240 x 320
+JPEG2K = get_testdata_file('examples_jpeg2k.dcm')  # 480 x 640
+
+
+@pytest.fixture(scope='module')
+def demo() -> ModuleType:
+    spec = importlib.util.spec_from_file_location('image_demo', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory) -> str:
+    """Seeded random weights of the tiny model."""
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(str(CONFIG)).model)
+    path = tmp_path_factory.mktemp('ckpt') / 'tiny.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def phantom(tmp_path_factory):
+    """A phantom PNG cropped to 128 x 100 (H != W catches swapped axes) and the
+    mask of its first lesion."""
+    sample = generate_phantom(
+        np.random.default_rng(0), PhantomConfig(image_size=128))
+    image, mask = sample.image[:, :100], sample.instances[0]['mask'][:, :100]
+    assert mask.any()
+    path = tmp_path_factory.mktemp('phantom') / 'phantom.png'
+    cv2.imwrite(str(path), image)
+    return str(path), mask
+
+
+def run(args: List[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args],
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+
+
+def test_png_points_and_box(tmp_path, checkpoint, phantom):
+    image_path, lesion = phantom
+    rows, cols = np.nonzero(lesion)
+    x, y = int(np.median(cols)), int(np.median(rows))
+    box = [cols.min(), rows.min(), cols.max(), rows.max()]
+    out, mask_out = tmp_path / 'vis' / 'out.png', tmp_path / 'mask.png'
+    result = run([
+        image_path, str(CONFIG), checkpoint, '--points', f'{x},{y}', '2,3,0',
+        '--box', ','.join(map(str, box)), '--out', str(out), '--mask-out',
+        str(mask_out)
+    ])
+    assert result.returncode == 0, result.stderr
+    assert 'mask:' in result.stdout
+    # Only the prediction panel is drawn, at the image's size.
+    assert cv2.imread(str(out)).shape == (128, 100, 3)
+    mask = cv2.imread(str(mask_out), cv2.IMREAD_UNCHANGED)
+    assert mask.shape == (128, 100) and mask.dtype == np.uint8
+    assert set(np.unique(mask)) <= {0, 255}
+    # The script passes the prompts as given to the predictor.
+    predictor = UltraSamPredictor.from_config(CONFIG, checkpoint)
+    predictor.set_image(read_ultrasound_image(image_path)[..., ::-1])
+    masks, scores, _ = predictor.predict(
+        np.array([[x, y], [2, 3]]),
+        np.array([1, 0]),
+        np.array(box),
+        multimask_output=False)
+    np.testing.assert_array_equal(mask, masks[np.argmax(scores)] * 255)
+
+
+def test_dicom_frame(tmp_path, checkpoint):
+    out, mask_out = tmp_path / 'out.png', tmp_path / 'mask.png'
+    result = run([
+        YBR,
+        str(CONFIG), checkpoint, '--frame', '1', '--points', '160,120',
+        '--box', '100,60,220,180', '--multimask', '--out',
+        str(out), '--mask-out',
+        str(mask_out)
+    ])
+    assert result.returncode == 0, result.stderr
+    assert cv2.imread(str(out)).shape == (240, 320, 3)
+    mask = cv2.imread(str(mask_out), cv2.IMREAD_UNCHANGED)
+    assert mask.shape == (240, 320)
+    assert set(np.unique(mask)) <= {0, 255}
+
+
+def test_jpeg2k_dicom_in_process(tmp_path, checkpoint, demo, capsys):
+    out = tmp_path / 'out.png'
+    demo.main([
+        JPEG2K,
+        str(CONFIG), checkpoint, '--box', '100,50,500,400', '--out',
+        str(out)
+    ])
+    assert cv2.imread(str(out)).shape == (480, 640, 3)
+    assert 'mask:' in capsys.readouterr().out
+
+
+def test_point_outside_the_image_fails(tmp_path, checkpoint, phantom):
+    result = run([
+        phantom[0],
+        str(CONFIG), checkpoint, '--points', '10,10', '100,20', '--out',
+        str(tmp_path / 'out.png')
+    ])
+    assert result.returncode != 0
+    assert '--points 100,20 is outside the 100x128 image' in result.stderr
+    assert not (tmp_path / 'out.png').exists()
+
+
+def test_bad_point_label_is_an_argparse_error(tmp_path, checkpoint, phantom):
+    result = run([
+        phantom[0],
+        str(CONFIG), checkpoint, '--points', '1,2,5', '--out',
+        str(tmp_path / 'out.png')
+    ])
+    assert result.returncode == 2
+    assert "argument --points: --points '1,2,5': label must be" in (
+        result.stderr)
+
+
+def test_parse_point_and_box(demo):
+    assert demo.parse_point('3,4') == (3., 4., 1)
+    assert demo.parse_point('3.5,4,0') == (3.5, 4., 0)
+    for text in ('3', '1,2,3,4', 'a,2', '1,2,1.0', '1,2,-1'):
+        with pytest.raises(argparse.ArgumentTypeError, match=repr(text)):
+            demo.parse_point(text)
+    assert demo.parse_box('1,2,3,4') == [1., 2., 3., 4.]
+    assert demo.parse_box('1,2,1,2') == [1., 2., 1., 2.]
+    for text in ('1,2,3', '3,2,1,4', '1,4,3,2', '1,2,x,4'):
+        with pytest.raises(argparse.ArgumentTypeError, match=repr(text)):
+            demo.parse_box(text)
+
+
+def test_parse_args_errors(demo, checkpoint, phantom, capsys):
+    common = [phantom[0], str(CONFIG), checkpoint]
+    cases = (
+        ([], 'give at least one prompt'),
+        (['--points', '1,2', '--out', 'out'], 'must end in one of'),
+        (['--box', '1,2,3,4', '--mask-out', 'm.jpg'], 'must end in one of'),
+        (['--box', '1,2,3,4', '--points'], 'expected at least one argument'),
+    )
+    for extra, message in cases:
+        with pytest.raises(SystemExit) as exc:
+            argv = common + extra
+            if '--out' not in extra:
+                argv += ['--out', 'out.png']
+            demo.parse_args(argv)
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        demo.parse_args(['missing.png', str(CONFIG), checkpoint, '--box',
+                         '1,2,3,4', '--out', 'out.png'])
+    assert 'file not found: missing.png' in capsys.readouterr().err
+    args = demo.parse_args(common + ['--points', '1,2', '3,4,0', '--out',
+                                     'out.png'])
+    assert args.points == [(1., 2., 1), (3., 4., 0)] and args.box is None
+
+
+def test_check_inside(demo):
+    args = argparse.Namespace(points=[(99.5, 127., 1)], box=[0, 0, 99, 127])
+    demo.check_inside(args, 128, 100)
+    args.box = [0, 0, 100, 127]
+    with pytest.raises(SystemExit, match='--box 0,0,100,127 is outside'):
+        demo.check_inside(args, 128, 100)
+    args.points = [(-0.5, 3., 1)]
+    with pytest.raises(SystemExit, match=r'--points -0.5,3 is outside'):
+        demo.check_inside(args, 128, 100)
+
+
+def test_unreadable_frame_is_a_clean_error(demo, checkpoint, tmp_path):
+    with pytest.raises(SystemExit, match='frame 30 requested but the DICOM '
+                       'file has 30 frame'):
+        demo.main([
+            YBR,
+            str(CONFIG), checkpoint, '--frame', '30', '--box', '1,2,3,4',
+            '--out',
+            str(tmp_path / 'out.png')
+        ])

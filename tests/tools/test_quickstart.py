@@ -48,8 +48,16 @@ def test_phantoms_are_reused_not_overwritten(tmp_path):
     assert train_json.stat().st_mtime_ns == before
 
     # Another seed or size would silently change the experiment: refuse.
-    with pytest.raises(SystemExit, match='not a phantom set with seed 1'):
+    with pytest.raises(SystemExit, match='with seed 1 and'):
         quickstart.ensure_phantoms(data_root, 3, 1, seed=1)
     with pytest.raises(SystemExit, match='4 train images'):
         quickstart.ensure_phantoms(data_root, 4, 1, seed=0)
     assert train_json.stat().st_mtime_ns == before
+
+    # A set written by another generator version has other pixels.
+    coco = json.loads(train_json.read_text())
+    coco['info']['generator_version'] = '0.9'
+    train_json.write_text(json.dumps(coco))
+    with pytest.raises(SystemExit, match='generator version'):
+        quickstart.ensure_phantoms(data_root, 3, 1, seed=0)
+    assert json.loads(train_json.read_text()) == coco

@@ -48,7 +48,7 @@ def ensure_phantoms(data_root: Path, num_train: int, num_test: int,
     Returns:
         str: 'generated' or 'reused'.
     """
-    from ultrasam.datasets.phantom import write_phantom_coco
+    from ultrasam.datasets.phantom import PHANTOM_VERSION, write_phantom_coco
     wanted = dict(train=num_train, test=num_test)
     ann_files = {s: data_root / 'annotations' / f'{s}.json' for s in wanted}
     if all(f.is_file() for f in ann_files.values()):
@@ -56,12 +56,14 @@ def ensure_phantoms(data_root: Path, num_train: int, num_test: int,
             coco = json.loads(ann_file.read_text())
             info = coco.get('info', {})
             if (info.get('generator') != 'ultrasam.datasets.phantom'
+                    or info.get('generator_version') != PHANTOM_VERSION
                     or info.get('seed') != seed
                     or len(coco['images']) != wanted[split]):
                 raise SystemExit(
-                    f'{ann_file} is not a phantom set with seed {seed} and '
-                    f'{wanted[split]} {split} images; pass another --data-root '
-                    'or remove that directory yourself')
+                    f'{ann_file} is not a phantom set of generator version '
+                    f'{PHANTOM_VERSION} with seed {seed} and {wanted[split]} '
+                    f'{split} images; pass another --data-root or remove '
+                    'that directory yourself')
         return 'reused'
     write_phantom_coco(data_root, num_train, num_test, seed)
     return 'generated'

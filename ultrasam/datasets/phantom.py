@@ -36,7 +36,7 @@ import numpy as np
 import scipy.fft
 from pycocotools import mask as mask_utils
 
-PHANTOM_VERSION = '1.0'
+PHANTOM_VERSION = '1.1'
 LESION_TYPES = ('hypoechoic', 'anechoic', 'hyperechoic')
 SPLITS = ('train', 'test')
 
@@ -406,9 +406,13 @@ def _tissue_db(rng: np.random.Generator, probe: _Probe, depth: np.ndarray,
                     ).astype(np.float32)
         dist = depth[:, None] - boundary[None, :]
         layer += dist > 0
-        # Specular interface: a thin bright band about one pixel thick.
+        # Specular interface: a thin bright band about one pixel thick. Only the
+        # rows within 8 widths of the boundary are computed (exp(-32) ~ 1e-14).
         width = np.float32(rng.uniform(0.5, 1.0) / probe.depth_px)
-        out += np.float32(rng.uniform(6.0, 12.0)) * np.exp(-0.5 * (dist / width)**2)
+        band = slice(*np.searchsorted(
+            depth, (boundary.min() - 8 * width, boundary.max() + 8 * width)))
+        out[band] += np.float32(rng.uniform(6.0, 12.0)) * np.exp(
+            -0.5 * (dist[band] / width)**2)
     # ``layer`` counts the boundaries above a sample: the deepest layer is 0 dB.
     level = levels.astype(np.float32)[layer]
     return out + level, level
@@ -516,7 +520,8 @@ def generate_phantom(rng: np.random.Generator,
     echo_db += _smooth_noise(rng, (6, 6), shape, 1.5)
     # Beer-Lambert along each beam: the echo of a sample crossed everything above.
     path_db = np.cumsum(np.asarray(atten_lut, np.float32)[label_rf], axis=0)
-    echo_power = np.power(np.float32(10), (echo_db - path_db) / np.float32(10))
+    # 10 ** (dB / 10), as exp: several times faster than np.power on float32.
+    echo_power = np.exp((echo_db - path_db) * np.float32(math.log(10) / 10))
     # Electronic (receive) noise is white Gaussian like the diffuse scatterers and
     # independent of them, so both are drawn at once with their summed power.
     noise_power = np.float32(10 ** (rng.uniform(*cfg.noise_db) / 10))

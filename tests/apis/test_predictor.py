@@ -56,6 +56,9 @@ def test_predict_batch_matches_single_predictions(predictor, image):
         np.testing.assert_allclose(iou[i], single[1], atol=1e-5)
     boxes_only = predictor.predict_batch(boxes=boxes, multimask_output=False)
     assert boxes_only[0].shape == (2, 1, 300, 200)
+    masks, iou, low = predictor.predict_batch(boxes=np.zeros((0, 4)))
+    assert masks.shape == (0, 3, 300, 200) and iou.shape == (0, 3)
+    assert low.shape == (0, 3, LOW, LOW)
 
 
 def test_grayscale_and_uint16_images(predictor):

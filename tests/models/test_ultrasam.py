@@ -74,6 +74,19 @@ def test_predict_outputs_and_empty_images():
     assert small[0].pred_instances.masks.shape == (5, SIZE, 192)
 
 
+def test_predict_and_forward_on_a_batch_without_prompts():
+    # Validation and testing run one image per batch: an image without
+    # annotations is a whole batch without prompts.
+    model = build_tiny().eval()
+    samples = [make_sample(0)]
+    with torch.no_grad():
+        pred = model.predict(inputs_for(samples), samples)[0].pred_instances
+        logits, scores = model._forward(inputs_for(samples), samples)
+    assert pred.masks.shape == (0, 512, 384) and pred.scores.shape == (0, )
+    assert pred.bboxes.shape == (0, 4)
+    assert logits.shape == (0, 64, 64) and scores.shape == (0, )
+
+
 def test_predict_upsamples_logits_before_thresholding():
     model = build_tiny().eval()
     sample = make_sample(1, img_shape=(SIZE, 192), ori_shape=(512, 384))
@@ -132,7 +145,14 @@ def test_refinement_feeds_back_logits():
     # No corrective clicks at test by default.
     assert calls[2][1] == calls[0][1]
 
-    model.train_cfg.update(num_refine_rounds=2, corrective_clicks=True)
+    # Training: a click in each refinement round but the last, which feeds
+    # the mask only, like test-time refinement.
+    assert model.train_cfg['num_refine_rounds'] == 2
+    calls.clear()
+    model.loss(inputs_for(samples), samples)
+    assert [c[1][1] for c in calls] == [2, 3, 3]
+    assert all(c[0] is not None for c in calls[1:])
+    model.train_cfg.update(mask_only_rounds=0)
     calls.clear()
     model.loss(inputs_for(samples), samples)
     assert [c[1][1] for c in calls] == [2, 3, 4]  # one click per round

@@ -25,7 +25,9 @@ class UltraSamPredictor:
     Coordinates are (x, y) pixels of the original image; boxes are
     x1, y1, x2, y2 of the first / last column and row. Point labels: 1
     positive, 0 negative, -1 padding (ignored; lets point sets of different
-    sizes share one :meth:`predict_batch` call).
+    sizes share one :meth:`predict_batch` call). Unlike here, ``SamPredictor``
+    feeds -1 points to the decoder as "not a point" tokens; both add SAM's
+    padding point themselves when there is no box.
 
     Images are resized so that the longest side is the model's input size
     (bilinear, as in the training pipeline), normalised with the model's data

@@ -152,7 +152,8 @@ class SamMaskDecoder(BaseModule):
             for i, mlp in enumerate(self.output_hypernetworks_mlps)
         ], 1)
         b, c, h, w = upscaled.shape
-        masks = (hyper_in @ upscaled.flatten(2)).view(b, -1, h, w)
+        masks = (hyper_in @ upscaled.flatten(2)).view(
+            b, self.num_mask_tokens, h, w)
         iou_pred = self.iou_prediction_head(iou_token_out)
         return masks, iou_pred
 

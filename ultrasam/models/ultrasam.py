@@ -18,14 +18,16 @@ from .interactive import PromptBatch, sample_corrective_clicks
 from .prompt_encoder import PAD_LABEL
 
 DEFAULT_TRAIN_CFG = dict(
-    num_refine_rounds=1,
+    num_refine_rounds=2,
     multimask_output='auto',
     corrective_clicks=True,
+    mask_only_rounds=1,
     max_instances_per_image=None)
 DEFAULT_TEST_CFG = dict(
     num_refine_rounds=0,
     multimask_output='auto',
     corrective_clicks=False,
+    mask_only_rounds=0,
     mask_threshold=0.0,
     instance_chunk_size=64)
 # Instances whose masks are pooled to low resolution at once (bounds memory).
@@ -47,7 +49,10 @@ class UltraSam(BaseDetector):
     each refinement round also adds one click sampled in the error region of
     the previous prediction (positive in a false negative, negative in a false
     positive), which needs ground-truth masks: on by default in training, an
-    interactive-evaluation option at test.
+    interactive-evaluation option at test. The last ``mask_only_rounds``
+    refinement rounds add no click (SAM's recipe): by default training ends
+    with the mask-only round that test-time refinement runs, so refinement at
+    test is a case the model was trained on.
 
     Output mode (``multimask_output``): ``True`` uses the three multimask
     candidates, ``False`` the single-mask token, ``'auto'`` SAM's rule:
@@ -66,14 +71,15 @@ class UltraSam(BaseDetector):
         backbone (dict): Image encoder config, e.g. ``mmpretrain.ViTSAM``.
         prompt_encoder (dict): :class:`SamPromptEncoder` config.
         mask_decoder (dict): :class:`SamMaskDecoder` config.
-        train_cfg (dict, optional): ``num_refine_rounds`` (1),
+        train_cfg (dict, optional): ``num_refine_rounds`` (2),
             ``multimask_output`` ('auto'), ``corrective_clicks`` (True),
-            ``max_instances_per_image`` (None: all; else a random subset of
-            that many instances per image is trained on, to bound memory).
+            ``mask_only_rounds`` (1), ``max_instances_per_image`` (None:
+            all; else a random subset of that many instances per image is
+            trained on, to bound memory).
         test_cfg (dict, optional): ``num_refine_rounds`` (0),
             ``multimask_output`` ('auto'), ``corrective_clicks`` (False),
-            ``mask_threshold`` (0.0), ``instance_chunk_size`` (64: instances
-            decoded at once).
+            ``mask_only_rounds`` (0), ``mask_threshold`` (0.0),
+            ``instance_chunk_size`` (64: instances decoded at once).
         data_preprocessor (dict, optional): ``DetDataPreprocessor`` config;
             it must pad the batch to the encoder's square input size.
         init_cfg (dict, optional): Initialisation config.
@@ -224,7 +230,8 @@ class UltraSam(BaseDetector):
             # Feed back un-thresholded logits, without backpropagating
             # through the previous round (SAM's interactive training).
             mask_inputs = best_logits.detach()[:, None]
-            if cfg['corrective_clicks']:
+            clicked_rounds = cfg['num_refine_rounds'] - cfg['mask_only_rounds']
+            if cfg['corrective_clicks'] and round_idx < clicked_rounds:
                 coords, labels = sample_corrective_clicks(
                     mask_inputs[:, 0] > 0, gt_masks, valid, self.input_size)
                 prompts = prompts.with_points(coords, labels)
@@ -397,6 +404,9 @@ class UltraSam(BaseDetector):
         cfg = self.test_cfg
         prompts = self._collect_prompts(batch_data_samples)
         gt_masks = valid = None
+        if len(prompts) == 0:
+            empty = image_embeddings.new_zeros(0, *self.low_res_size)
+            return empty, image_embeddings.new_zeros(0), prompts
         if cfg['corrective_clicks'] and cfg['num_refine_rounds'] > 0:
             gt_masks = self._collect_gt_masks(batch_data_samples)
             valid = self._valid_cells(batch_data_samples,
@@ -410,9 +420,6 @@ class UltraSam(BaseDetector):
                 None if valid is None else valid[index])
             logits.append(chunk_logits)
             scores.append(chunk_scores)
-        if not logits:
-            empty = image_embeddings.new_zeros(0, *self.low_res_size)
-            return empty, image_embeddings.new_zeros(0), prompts
         return torch.cat(logits), torch.cat(scores), prompts
 
     def predict(self,
@@ -519,7 +526,7 @@ def _merge_cfg(name: str, defaults: dict, cfg: OptConfigType) -> dict:
     if merged['multimask_output'] not in (True, False, 'auto'):
         raise ValueError(f"{name}.multimask_output must be True, False or "
                          f"'auto', got {merged['multimask_output']!r}")
-    if merged['num_refine_rounds'] < 0:
-        raise ValueError(f'{name}.num_refine_rounds must be >= 0, got '
-                         f"{merged['num_refine_rounds']}")
+    for key in ('num_refine_rounds', 'mask_only_rounds'):
+        if merged[key] < 0:
+            raise ValueError(f'{name}.{key} must be >= 0, got {merged[key]}')
     return merged

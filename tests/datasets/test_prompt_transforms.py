@@ -1,7 +1,10 @@
 """Prompt sampling transforms: determinism, geometry, empty and degenerate cases."""
+import logging
+
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from scipy.ndimage import distance_transform_edt
 
 from mmdet.registry import TRANSFORMS
@@ -180,6 +183,36 @@ def test_empty_masks_are_dropped_with_every_instance_key():
     np.testing.assert_array_equal(out['gt_prompt_types'], [0, 2])
     assert len(out['gt_masks']) == len(out['ori_gt_masks']) == 2
     assert len(out['gt_bboxes']) == 2 and len(out['gt_point_coords']) == 2
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.mark.parametrize('evaluating', [False, True])
+def test_vanished_test_instances_are_reported_as_warnings(evaluating):
+    # With the original masks kept (test time) a dropped instance is missing
+    # from the scores: a warning, not a debug line.
+    masks = blobs(2)
+    masks[0] = 0
+    logger = MMLogger.get_current_instance()
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        build(dict(type='PointsFromMasks'))(results_with(masks,
+                                                         ori=evaluating))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    [record] = [r for r in handler.records if 'dropped 1' in r.getMessage()]
+    assert record.levelno == (logging.WARNING if evaluating else logging.DEBUG)
+    assert ('not evaluated' in record.getMessage()) == evaluating
 
 
 def test_no_instances():

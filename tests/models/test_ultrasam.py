@@ -100,6 +100,22 @@ def test_predict_upsamples_logits_before_thresholding():
     assert torch.equal(masks, up[:, 0] > 0)
 
 
+def test_padding_in_the_pipeline_is_removed_from_predictions():
+    # mmdet's Pad transform sets img_shape to the padded size; the padding must
+    # still be cropped before resizing to the original image.
+    model = build_tiny().eval()
+    sample = make_sample(2)
+    padded = make_sample(2)
+    padded.set_metainfo(dict(img_shape=(SIZE, SIZE)))
+    inputs = inputs_for([sample])
+    with torch.no_grad():
+        expected = model.predict(inputs, [sample])[0].pred_instances.masks
+        masks = model.predict(inputs, [padded])[0].pred_instances.masks
+        small = model.predict(inputs, [padded], rescale=False)
+    assert torch.equal(masks, expected)
+    assert small[0].pred_instances.masks.shape == (2, SIZE, 192)
+
+
 def test_many_instances_and_points_chunked_predict_matches():
     model = build_tiny(test_cfg=dict(instance_chunk_size=7)).eval()
     sample = make_sample(120, num_points=5, seed=3)

@@ -336,7 +336,7 @@ class UltraSam(BaseDetector):
         in_h, in_w = self.input_size
         per_image = []
         for sample in batch_data_samples:
-            h, w = sample.metainfo.get('img_shape', self.input_size)[:2]
+            h, w = _content_shape(sample.metainfo, self.input_size)
             cells = torch.zeros(lh, lw, dtype=torch.bool)
             cells[:math.ceil(h * lh / in_h), :math.ceil(w * lw / in_w)] = True
             per_image.append(cells)
@@ -470,14 +470,16 @@ class UltraSam(BaseDetector):
 
         Args:
             logits (Tensor): (N, h, w) low-res logits.
-            img_meta (dict): With ``img_shape`` and ``ori_shape``.
-            rescale (bool): Resize to ``ori_shape`` (else keep
+            img_meta (dict): With ``img_shape`` and ``ori_shape`` (and
+                ``scale_factor`` when a ``Pad`` transform enlarged
                 ``img_shape``).
+            rescale (bool): Resize to ``ori_shape`` (else keep the resized,
+                unpadded image size).
 
         Returns:
             Tensor: (N, H, W) bool masks.
         """
-        img_h, img_w = img_meta['img_shape'][:2]
+        img_h, img_w = _content_shape(img_meta, self.input_size)
         out_h, out_w = img_meta['ori_shape'][:2] if rescale else (img_h,
                                                                   img_w)
         masks = []
@@ -513,6 +515,23 @@ class UltraSam(BaseDetector):
         logits, scores, _ = self._predict_logits(image_embeddings,
                                                  batch_data_samples)
         return logits, scores
+
+
+def _content_shape(img_meta: dict,
+                   default: Tuple[int, int]) -> Tuple[int, int]:
+    """(h, w) of the resized image inside the model input, without padding.
+
+    mmdet's ``Pad`` transform sets ``img_shape`` to the padded size, so the
+    resized size ``ori_shape x scale_factor`` bounds it too (a crop after the
+    resize makes ``img_shape`` the smaller one).
+    """
+    h, w = img_meta.get('img_shape', default)[:2]
+    if 'ori_shape' in img_meta and 'scale_factor' in img_meta:
+        ori_h, ori_w = img_meta['ori_shape'][:2]
+        scale_w, scale_h = img_meta['scale_factor'][:2]
+        h = min(h, int(round(ori_h * scale_h)))
+        w = min(w, int(round(ori_w * scale_w)))
+    return h, w
 
 
 def _merge_cfg(name: str, defaults: dict, cfg: OptConfigType) -> dict:

@@ -51,11 +51,16 @@ def drop_empty_masks(results: dict, transform_name: str) -> np.ndarray:
     masks = mask_arrays(results['gt_masks'])
     keep = masks.any(axis=(1, 2))
     if not keep.all():
+        # At test time (original masks kept for the metrics) a dropped instance
+        # is missing from the scores, so say it loudly.
+        evaluating = 'ori_gt_masks' in results
         print_log(
             f'{transform_name}: dropped {int((~keep).sum())} instance(s) with '
-            f'an empty mask in {results.get("img_path", "<image>")}',
+            f'an empty mask in {results.get("img_path", "<image>")}'
+            + (' (they vanished when the image was resized and are not '
+               'evaluated)' if evaluating else ''),
             logger='current',
-            level=logging.DEBUG)
+            level=logging.WARNING if evaluating else logging.DEBUG)
         select_instances(results, keep)
         masks = masks[keep]
     return masks

@@ -45,7 +45,10 @@ setup(
     # ultrasam/.mim links configs/ and tools/ so that `mim train ultrasam ...` and
     # `ultrasam::` config bases find them.
     package_data={'ultrasam': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
-    install_requires=(parse_requirements('torch.txt') +
+    # A range, not requirements/torch.txt's exact pair: `pip install .` must keep
+    # a user's own (e.g. CUDA) torch and the mmcv compiled against it.
+    # >= 2.4: scaled_dot_product_attention and add_safe_globals; developed on 2.14.
+    install_requires=(['torch>=2.4', 'torchvision'] +
                       parse_requirements('mmcv.txt') +
                       parse_requirements('runtime.txt')),
     extras_require={

@@ -2,9 +2,9 @@
 # Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py args]
 # One process per GPU; on a machine without GPU, processes run on the CPU over gloo.
 set -euo pipefail
-CONFIG=$1
-CHECKPOINT=$2
-NPROC=$3
+CONFIG=${1:?usage: $0 CONFIG CHECKPOINT NUM_PROCESSES [test.py args]}
+CHECKPOINT=${2:?usage: $0 CONFIG CHECKPOINT NUM_PROCESSES [test.py args]}
+NPROC=${3:?usage: $0 CONFIG CHECKPOINT NUM_PROCESSES [test.py args]}
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}

@@ -3,8 +3,8 @@
 # One process per GPU; on a machine without GPU, processes run on the CPU over gloo.
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT.
 set -euo pipefail
-CONFIG=$1
-NPROC=$2
+CONFIG=${1:?usage: $0 CONFIG NUM_PROCESSES [train.py args]}
+NPROC=${2:?usage: $0 CONFIG NUM_PROCESSES [train.py args]}
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}

@@ -2,10 +2,10 @@
 # Training on a Slurm cluster:
 #   GPUS=16 tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
 set -euxo pipefail
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-WORK_DIR=$4
+PARTITION=${1:?usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]}
+JOB_NAME=${2:?usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]}
+CONFIG=${3:?usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]}
+WORK_DIR=${4:?usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]}
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}

@@ -25,7 +25,7 @@ def test_quickstart_writes_summary_and_overlays(tmp_path):
         str(SCRIPT), '--work-dir',
         str(work_dir), '--data-root',
         str(tmp_path / 'phantom'), '--num-train', '6', '--num-test', '2',
-        '--max-iters', '3', '--vis-interval', '1'
+        '--max-iters', '3'
     ], check=True, cwd=REPO)
 
     summary = json.loads((work_dir / 'summary.json').read_text())

@@ -35,9 +35,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--max-iters', type=int,
         help='training iterations (default: the config, 1200)')
-    parser.add_argument(
-        '--vis-interval', type=int, default=5,
-        help='draw an overlay for every N-th test image')
     return parser.parse_args()
 
 
@@ -125,8 +122,7 @@ def main() -> None:
         test_dir = work_dir / f'test_{prompt}'
         run([sys.executable, 'tools/test.py', str(config), checkpoint,
              '--work-dir', str(test_dir), '--show-dir', 'overlays',
-             '--cfg-options', *data_options,
-             f'default_hooks.visualization.interval={args.vis_interval}'])
+             '--cfg-options', *data_options])
         metrics, run_dir = latest_metrics(test_dir)
         # DiceIoUMetric reports percentages; the summary uses fractions.
         summary[f'{prompt}_dice'] = round(metrics['prompt_seg/dice'] / 100, 4)

@@ -1,5 +1,6 @@
 """UltrasoundCocoDataset on COCO files as found in the wild, and full pipelines."""
 import copy
+import logging
 import shutil
 
 import numpy as np
@@ -200,12 +201,105 @@ def test_class_specific_categories(coco_dir, gray_image):
     (lambda c: c['annotations'][0].update(bbox=[1, 2]),
      r"annotation 'ann-1': field \"bbox\" must be \[x, y, w, h\]"),
     (lambda c: c.pop('categories'), r"missing top-level field 'categories'"),
+    (lambda c: c['annotations'][0]['segmentation'][0].__setitem__(
+        2, float('nan')),
+     r"annotation 'ann-1': field \"segmentation\" polygon 0 has non-finite "
+     r"coordinate nan"),
+    (lambda c: c['annotations'][1]['segmentation'].__setitem__(
+        1, float('-inf')),
+     r"annotation 'ann-2': field \"segmentation\" polygon 0 has non-finite "
+     r"coordinate -inf"),
+    (lambda c: c['annotations'][0]['segmentation'][0].__setitem__(2, 1e12),
+     r"annotation 'ann-1': field \"segmentation\" polygon 0 has vertex "
+     r"\(1000000000000.0, 2\) far outside the 60x40 image"),
+    (lambda c: c['annotations'][0].update(bbox=[2, 2, float('inf'), 10]),
+     r"annotation 'ann-1': field \"bbox\" must be \[x, y, w, h\] of finite "
+     r"numbers, got \[2, 2, inf, 10\]"),
+    (lambda c: c['annotations'][3]['segmentation'].update(counts=[10, 20, 5]),
+     r"annotation 'ann-4': field \"segmentation.counts\" has runs summing to "
+     r"35 pixels, the image has 40 x 60 = 2400"),
+    (lambda c: c['annotations'][3]['segmentation'].update(counts=[2405, -5]),
+     r"annotation 'ann-4': field \"segmentation.counts\" \(uncompressed RLE\)"
+     r" must hold non-negative integers, got -5"),
+    (lambda c: c['annotations'][2]['segmentation'].update(
+        counts=rle(np.ones((40, 59)))['counts']),
+     r"annotation 'ann-3': field \"segmentation.counts\" has runs summing to "
+     r"2360 pixels, the image has 40 x 60 = 2400"),
+    (lambda c: c['annotations'][2]['segmentation'].update(counts='zzzz'),
+     r"annotation 'ann-3': field \"segmentation.counts\" is not a valid "
+     r"compressed RLE string: characters must be in '0'-'o'"),
+    (lambda c: c['annotations'][2]['segmentation'].update(counts='PP'),
+     r"annotation 'ann-3': field \"segmentation.counts\" is not a valid "
+     r"compressed RLE string: truncated"),
+    (lambda c: c['annotations'][2]['segmentation'].update(size=2400),
+     r"annotation 'ann-3': field \"segmentation.size\" = 2400 differs"),
+    (lambda c: c['images'][0].update(id=[1]),
+     r"ann.json: images\[0\]: field 'id' must be a number or a string, "
+     r"got \[1\]"),
+    (lambda c: c['annotations'][1].update(id={'a': 1}),
+     r"ann.json: annotations\[1\]: field 'id' must be a number or a string, "
+     r"got \{'a': 1\}"),
+    (lambda c: c['annotations'][0].update(category_id=[0]),
+     r"ann.json: annotations\[0\]: field 'category_id' must be a number"),
+    (lambda c: c['categories'][1].update(id=[7]),
+     r"ann.json: categories\[1\]: field 'id' must be a number"),
 ])
 def test_malformed_files_name_file_and_field(coco_dir, edit, message):
     coco = copy.deepcopy(wild_coco())
     edit(coco)
     with pytest.raises(ValueError, match=message):
         build(coco_dir, coco, {})
+
+
+def test_zero_area_and_bbox_come_from_the_mask(coco_dir, gray_image,
+                                               monkeypatch):
+    logged = []
+    monkeypatch.setattr(ultrasound_coco, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw)))
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:30, 30:50] = 1
+    annotations = [
+        # Valid masks with a bbox that is empty, outside the image or
+        # elsewhere: loaded, with the mask's box.
+        dict(segmentation=square(5, 5, 10), bbox=[0, 0, 0, 0], area=100),
+        dict(segmentation=square(5, 5, 10), bbox=[100, 100, 10, 10]),
+        dict(segmentation=rle(mask), bbox=[0, 0, 5, 5], area=0),
+        # Agrees with the mask up to rasterisation: kept as declared.
+        dict(segmentation=square(5.5, 5.5, 10), bbox=[5.5, 5.5, 10, 10]),
+        # Zero-area mask (collinear points) with a plausible bbox: skipped.
+        dict(segmentation=[[1, 1, 5, 1, 9, 1]], bbox=[1, 1, 8, 5], area=40),
+    ]
+    coco = dict(
+        images=[dict(id=1, file_name='a.png', height=40, width=60)],
+        categories=[dict(id=1, name='object')],
+        annotations=[
+            dict(id=i, image_id=1, category_id=1, **ann)
+            for i, ann in enumerate(annotations)
+        ])
+    dataset = build(coco_dir, coco, {'a.png': gray_image})
+    boxes = [inst['bbox'] for inst in dataset.get_data_info(0)['instances']]
+    assert boxes == [[5, 5, 15, 15], [5, 5, 15, 15], [30, 10, 50, 30],
+                     [5.5, 5.5, 15.5, 15.5]]
+    warnings = [(msg, kw) for msg, kw in logged
+                if kw.get('level') == logging.WARNING]
+    assert len(warnings) == 1
+    assert 'ann.json: recomputed the "bbox" of 3 annotations' in warnings[0][0]
+    assert 'annotation ids 0, 1, 2)' in warnings[0][0]
+    assert any('skipped 1 annotations of zero area' in msg
+               for msg, _ in logged)
+
+
+def test_pycocotools_errors_name_the_annotation(coco_dir, monkeypatch):
+
+    def fail(*args, **kwargs):
+        raise ValueError('Invalid RLE mask representation')
+
+    monkeypatch.setattr(ultrasound_coco.mask_utils, 'area', fail)
+    with pytest.raises(
+            ValueError,
+            match=r"ann.json: annotation 'ann-1': field \"segmentation\" "
+            r'cannot be decoded by pycocotools: Invalid RLE'):
+        build(coco_dir, wild_coco(), {})
 
 
 def test_invalid_json_names_the_file(coco_dir):

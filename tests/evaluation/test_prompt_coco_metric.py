@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from mmengine.fileio import load
 from mmengine.structures import InstanceData
 
 from mmdet.structures import DetDataSample
@@ -114,3 +115,22 @@ def test_classwise_report():
     metrics = evaluator.evaluate(1)
     assert metrics['coco/bbox_lesion_precision'] == 1.0
     assert metrics['coco/bbox_vessel_precision'] == 1.0
+
+
+def test_mixed_int_and_string_image_ids(tmp_path):
+    # Different objects per image: predictions matched to the wrong image's
+    # ground truth would score 0.
+    samples = [
+        sample(1, squares(2), squares(2)),
+        sample('b', squares(1, offset=30), squares(1, offset=30)),
+        sample(0, None, np.zeros((0, ) + SHAPE, bool)),
+    ]
+    prefix = str(tmp_path / 'out')
+    metrics = evaluate(samples, outfile_prefix=prefix)
+    for metric in ('segm', 'bbox'):
+        assert metrics[f'coco/{metric}_mAP'] == 1.0
+    written = load(f'{prefix}.gt.json')
+    assert [(image['id'], image['dataset_id'])
+            for image in written['images']] == [(1, 1), (2, 'b'), (3, 0)]
+    assert sorted({pred['image_id']
+                   for pred in load(f'{prefix}.segm.json')}) == [1, 2]

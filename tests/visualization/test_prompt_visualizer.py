@@ -123,3 +123,56 @@ def test_score_threshold_and_wrong_frame(tmp_path):
     with pytest.raises(ValueError, match='neither the original'):
         visualizer.add_datasample('scan', np.zeros((10, 10, 3), np.uint8),
                                   sample)
+
+
+def empty_sample():
+    """A packed 40x60 sample without instances, resized x2, empty prediction."""
+    results = dict(
+        img=np.full((40, 60, 3), 90, np.uint8),
+        img_shape=(40, 60),
+        ori_shape=(40, 60),
+        img_path='empty.png',
+        img_id=7,
+        gt_masks=BitmapMasks(np.zeros((0, 40, 60), np.uint8), 40, 60),
+        gt_bboxes=HorizontalBoxes(np.zeros((0, 4), np.float32)),
+        gt_bboxes_labels=np.zeros(0, np.int64),
+        gt_ignore_flags=np.zeros(0, bool))
+    pipeline = [
+        dict(type='KeepOriginalMasks'),
+        dict(type='Resize', scale=(120, 120), keep_ratio=True),
+        dict(type='PointsFromMasks', sampling='interior'),
+        dict(type='BoxesFromMasks', jitter_ratio=0),
+        dict(type='PackPromptInputs'),
+    ]
+    for cfg in pipeline:
+        results = TRANSFORMS.build(cfg)(results)
+    sample = results['data_samples']
+    sample.pred_instances = InstanceData(
+        masks=torch.zeros(0, 40, 60, dtype=torch.bool),
+        scores=torch.zeros(0),
+        labels=torch.zeros(0, dtype=torch.long),
+        bboxes=torch.zeros(0, 4))
+    return results['inputs'], sample
+
+
+def test_sample_without_instances_draws_the_bare_image(tmp_path):
+    inputs, sample = empty_sample()
+    assert len(sample.gt_instances) == 0
+    visualizer = PromptVisualizer.get_instance('test_empty_vis')
+    # As tools/test.py --show-dir: original image, GT and prediction panels.
+    visualizer.add_datasample(
+        'empty',
+        np.full((40, 60, 3), 90, np.uint8),
+        sample,
+        out_file=str(tmp_path / 'empty.png'))
+    written = cv2.imread(str(tmp_path / 'empty.png'))
+    assert written.shape == (40, 120, 3)
+    assert (written == 90).all()
+    # As browse_dataset.py: network-input image, no prediction.
+    del sample.pred_instances
+    image = np.ascontiguousarray(inputs.permute(1, 2, 0).numpy()[..., ::-1])
+    visualizer.add_datasample(
+        'empty', image, sample, out_file=str(tmp_path / 'browse.png'))
+    written = cv2.imread(str(tmp_path / 'browse.png'))
+    assert written.shape == (80, 120, 3)
+    np.testing.assert_array_equal(written, image[..., ::-1])

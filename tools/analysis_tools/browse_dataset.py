@@ -61,7 +61,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     init_default_scope(cfg.get('default_scope', 'mmdet'))
 
     set_random_seed(args.seed)
-    dataset = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
+    key = f'{args.split}_dataloader'
+    if cfg.get(key) is None:
+        # Configs without validation set val_dataloader = None.
+        raise SystemExit(f'{args.config}: {key} is missing or None, there is '
+                         f'no {args.split} split to browse; pass another '
+                         '--split (train, val or test)')
+    dataset = DATASETS.build(cfg[key].dataset)
     visualizer = PromptVisualizer.get_instance('browse_dataset')
     visualizer.dataset_meta = dataset.metainfo
     os.makedirs(args.out, exist_ok=True)

@@ -1,8 +1,10 @@
 import logging
+import math
 import os.path as osp
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from numbers import Number
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 from mmengine.fileio import get_local_path, load
@@ -12,6 +14,13 @@ from pycocotools import mask as mask_utils
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 from mmdet.visualization.palette import get_palette
+
+# A declared bbox within this many pixels of the mask's box is kept:
+# rasterising a polygon moves its extent by less than a pixel.
+_BBOX_TOLERANCE = 1.
+# pycocotools' compressed RLE: 6-bit chunks as chars 48-111 ('0'-'o'), 5 value
+# bits each, little end first; 7 chunks (35 bits) exceed any image's pixels.
+_RLE_CHAR_MIN, _RLE_CHAR_MAX, _RLE_MAX_CHUNKS = 48, 111, 7
 
 
 class CocoFormatError(ValueError):
@@ -25,12 +34,15 @@ class UltrasoundCocoDataset(CocoDataset):
     Reads COCO files as found in the wild and either loads them or fails with an
     error naming the file, the entry and the field:
 
-    - masks as polygons (a flat coordinate list is accepted as one polygon),
-      uncompressed RLE or compressed RLE (whose ``size`` must match the image);
-    - image, annotation and category ids of any hashable type (strings included),
-      category ids starting anywhere;
-    - ``bbox`` and ``area`` derived from the mask when missing, and the area
-      recomputed when it is not positive (some converters write 0);
+    - masks as polygons of finite coordinates (a flat coordinate list is
+      accepted as one polygon), uncompressed RLE or compressed RLE, whose
+      ``size`` must match the image and whose run lengths must cover it exactly;
+    - image, annotation and category ids that are numbers or strings, category
+      ids starting anywhere;
+    - ``bbox`` (finite ``[x, y, w, h]``) taken from the mask when missing or
+      more than a pixel away from the mask's box (counted in a warning, e.g.
+      ``[0, 0, 0, 0]`` written by some converters); ``area`` is not read, the
+      mask decides;
     - polygon parts with fewer than 3 points are removed, annotations left with a
       zero-area mask are skipped (counted in the log line, never an error);
     - optional image fields: ``frame`` (0-based frame of a multi-frame DICOM, see
@@ -91,10 +103,21 @@ class UltrasoundCocoDataset(CocoDataset):
         image_by_id = self._index_images(images)
         anns_by_image = self._index_annotations(annotations, image_by_id)
         skipped = Counter()
+        recomputed_bboxes = []
         data_list = [
-            self._parse_image(image, anns_by_image[image_id], skipped)
+            self._parse_image(image, anns_by_image[image_id], skipped,
+                              recomputed_bboxes)
             for image_id, image in image_by_id.items()
         ]
+        if recomputed_bboxes:
+            examples = ', '.join(map(repr, recomputed_bboxes[:5]))
+            print_log(
+                f'{self.ann_file}: recomputed the "bbox" of '
+                f'{len(recomputed_bboxes)} annotations from their mask, their '
+                f'declared bbox does not match it (annotation ids {examples}'
+                f'{", ..." if len(recomputed_bboxes) > 5 else ""})',
+                logger='current',
+                level=logging.WARNING)
         num_instances = sum(len(info['instances']) for info in data_list)
         print_log(
             f'{self.ann_file}: {len(data_list)} images, {num_instances} '
@@ -110,6 +133,7 @@ class UltrasoundCocoDataset(CocoDataset):
             where = f'images[{index}]'
             for key in ('id', 'file_name', 'height', 'width'):
                 self._require(image, key, where)
+            self._require_id(image, 'id', where)
             ident = f'{self.ann_file}: image {image["id"]!r}'
             if image['id'] in image_by_id:
                 raise CocoFormatError(f'{self.ann_file}: {where}: duplicate '
@@ -140,6 +164,8 @@ class UltrasoundCocoDataset(CocoDataset):
             where = f'annotations[{index}]'
             for key in ('id', 'image_id', 'category_id', 'segmentation'):
                 self._require(ann, key, where)
+            for key in ('id', 'image_id', 'category_id'):
+                self._require_id(ann, key, where)
             ident = f'{self.ann_file}: annotation {ann["id"]!r}'
             if ann['id'] in seen_ann_ids:
                 raise CocoFormatError(f'{self.ann_file}: {where}: duplicate '
@@ -179,11 +205,19 @@ class UltrasoundCocoDataset(CocoDataset):
             raise CocoFormatError(f'{self.ann_file}: {where}{ident} has no '
                                   f'field {key!r}')
 
+    def _require_id(self, entry: dict, key: str, where: str) -> None:
+        """Ids are dict keys: a list or object id cannot be looked up."""
+        if not isinstance(entry[key], Hashable):
+            raise CocoFormatError(
+                f'{self.ann_file}: {where}: field {key!r} must be a number or '
+                f'a string, got {entry[key]!r}')
+
     def _set_categories(self, categories: list) -> None:
         """Fill ``cat_ids``, ``cat2label`` and, if needed, the class names."""
         names = {}
         for index, category in enumerate(categories):
             self._require(category, 'id', f'categories[{index}]')
+            self._require_id(category, 'id', f'categories[{index}]')
             if category['id'] in names:
                 raise CocoFormatError(
                     f'{self.ann_file}: categories[{index}]: '
@@ -213,10 +247,17 @@ class UltrasoundCocoDataset(CocoDataset):
             self.cat_ids = [id_by_name[c] for c in self._requested_classes]
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
 
-    def _parse_image(self, image: dict, anns: List[dict],
-                     skipped: Counter) -> dict:
-        """Data info of one image; unusable annotations are counted in
-        ``skipped``."""
+    def _parse_image(self, image: dict, anns: List[dict], skipped: Counter,
+                     recomputed_bboxes: list) -> dict:
+        """Data info of one image.
+
+        Args:
+            image (dict): Validated image entry.
+            anns (list[dict]): Its annotations.
+            skipped (Counter): Unusable annotations, counted by reason.
+            recomputed_bboxes (list): Ids of the annotations whose bbox was
+                replaced by their mask's box are appended.
+        """
         height, width = image['height'], image['width']
         # mmdet configs name the image prefix 'img', mmengine's default 'img_path'.
         prefix = self.data_prefix.get('img',
@@ -244,17 +285,72 @@ class UltrasoundCocoDataset(CocoDataset):
             if ann['category_id'] not in self.cat2label:
                 skipped['annotations of unselected categories'] += 1
                 continue
-            instance = self._parse_annotation(ann, height, width, skipped)
+            instance = self._parse_annotation(ann, height, width, skipped,
+                                              recomputed_bboxes)
             if instance is not None:
                 instances.append(instance)
         data_info['instances'] = instances
         return data_info
 
     def _parse_annotation(self, ann: dict, height: int, width: int,
-                          skipped: Counter) -> Optional[dict]:
-        """mmdet instance dict of one annotation, or None for a zero-area one."""
+                          skipped: Counter,
+                          recomputed_bboxes: list) -> Optional[dict]:
+        """mmdet instance dict of one annotation, or None for a zero-area one.
+
+        Args:
+            ann (dict): Annotation with validated ids.
+            height (int): Height of its image.
+            width (int): Width of its image.
+            skipped (Counter): Skipped annotations, counted by reason.
+            recomputed_bboxes (list): The annotation id is appended when its
+                bbox is replaced by the mask's box.
+        """
         where = f'{self.ann_file}: annotation {ann["id"]!r}'
-        segm = ann['segmentation']
+        segm = self._parse_segmentation(ann['segmentation'], height, width,
+                                        where)
+        if segm is None:
+            skipped['annotations without a valid polygon'] += 1
+            return None
+        bbox = ann.get('bbox')
+        if bbox is not None and not (isinstance(bbox, list) and len(bbox) == 4
+                                     and all(map(_is_finite, bbox))):
+            raise CocoFormatError(
+                f'{where}: field "bbox" must be [x, y, w, h] of finite '
+                f'numbers, got {bbox!r}')
+
+        try:
+            rle = _to_rle(segm, height, width)
+            area = float(mask_utils.area(rle))
+            mask_box = mask_utils.toBbox(rle).tolist()
+        except (ValueError, TypeError, OverflowError) as err:
+            raise CocoFormatError(
+                f'{where}: field "segmentation" cannot be decoded by '
+                f'pycocotools: {err}') from err
+        if area <= 0:
+            skipped['annotations of zero area'] += 1
+            return None
+        if bbox is None:
+            bbox = mask_box
+        elif not _boxes_agree(bbox, mask_box):
+            bbox = mask_box
+            recomputed_bboxes.append(ann['id'])
+        x1, y1, w, h = (float(v) for v in bbox)
+        return dict(
+            bbox=[x1, y1, x1 + w, y1 + h],
+            bbox_label=self.cat2label[ann['category_id']],
+            mask=segm,
+            ignore_flag=int(bool(ann.get('iscrowd', 0))))
+
+    def _parse_segmentation(self, segm: Any, height: int, width: int,
+                            where: str) -> Optional[Union[list, dict]]:
+        """Validated polygons or RLE, None when no polygon part is usable.
+
+        Args:
+            segm: The annotation's ``segmentation`` field.
+            height (int): Height of the image.
+            width (int): Width of the image.
+            where (str): File and annotation, for the error messages.
+        """
         if isinstance(segm, list):
             if segm and all(isinstance(v, Number) for v in segm):
                 segm = [segm]  # a single polygon written without nesting
@@ -264,58 +360,68 @@ class UltrasoundCocoDataset(CocoDataset):
                 raise CocoFormatError(
                     f'{where}: field "segmentation" must be a list of polygons '
                     '(lists of x, y numbers) or an RLE object')
+            for index, part in enumerate(segm):
+                bad = [v for v in part if not _is_finite(v)]
+                if bad:
+                    # pycocotools hangs or exhausts memory on these.
+                    raise CocoFormatError(
+                        f'{where}: field "segmentation" polygon {index} has '
+                        f'non-finite coordinate {bad[0]!r}')
+                # pycocotools rasterises the whole outline: a vertex far off
+                # the image (e.g. 1e12, a unit mix-up) exhausts memory.
+                xs, ys = part[0::2], part[1::2]
+                far = [(x, y) for x, y in zip(xs, ys)
+                       if not (-width <= x <= 2 * width
+                               and -height <= y <= 2 * height)]
+                if far:
+                    raise CocoFormatError(
+                        f'{where}: field "segmentation" polygon {index} has '
+                        f'vertex {far[0]} far outside the {width}x{height} '
+                        'image (more than one image size away)')
             segm = [[float(v) for v in part] for part in segm
                     if len(part) >= 6 and len(part) % 2 == 0]
-            if not segm:
-                skipped['annotations without a valid polygon'] += 1
-                return None
-        elif isinstance(segm, dict):
-            if 'counts' not in segm or 'size' not in segm:
-                raise CocoFormatError(
-                    f'{where}: RLE field "segmentation" needs '
-                    '"counts" and "size"')
-            if list(segm['size']) != [height, width]:
-                raise CocoFormatError(
-                    f'{where}: field "segmentation.size" = {segm["size"]} '
-                    f'differs from the image size [height, width] = '
-                    f'[{height}, {width}]')
-            if not isinstance(segm['counts'], (str, list)):
-                raise CocoFormatError(
-                    f'{where}: field "segmentation.counts" must be a string '
-                    f'(compressed RLE) or a list (uncompressed RLE), got '
-                    f'{type(segm["counts"]).__name__}')
-        else:
+            return segm or None
+        if not isinstance(segm, dict):
             raise CocoFormatError(
                 f'{where}: field "segmentation" must be a polygon list or an '
                 f'RLE object, got {type(segm).__name__}')
-
-        bbox = ann.get('bbox')
-        if bbox is not None and not (isinstance(bbox, list) and len(bbox) == 4
-                                     and all(
-                                         isinstance(v, Number) for v in bbox)):
+        if 'counts' not in segm or 'size' not in segm:
+            raise CocoFormatError(f'{where}: RLE field "segmentation" needs '
+                                  '"counts" and "size"')
+        if not (isinstance(segm['size'], list)
+                and segm['size'] == [height, width]):
             raise CocoFormatError(
-                f'{where}: field "bbox" must be [x, y, w, h], '
-                f'got {bbox!r}')
-        area = ann.get('area')
-        if area is not None and not isinstance(area, Number):
+                f'{where}: field "segmentation.size" = {segm["size"]!r} '
+                f'differs from the image size [height, width] = '
+                f'[{height}, {width}]')
+        counts = segm['counts']
+        if isinstance(counts, str):
+            try:
+                runs = _compressed_rle_runs(counts)
+            except ValueError as err:
+                raise CocoFormatError(
+                    f'{where}: field "segmentation.counts" is not a valid '
+                    f'compressed RLE string: {err}') from err
+        elif isinstance(counts, list):
+            bad = [v for v in counts if not _is_int(v) or v < 0]
+            if bad:
+                raise CocoFormatError(
+                    f'{where}: field "segmentation.counts" (uncompressed RLE) '
+                    f'must hold non-negative integers, got {bad[0]!r}')
+            counts = runs = [int(v) for v in counts]
+        else:
             raise CocoFormatError(
-                f'{where}: field "area" must be a number, got '
-                f'{area!r}')
-        if bbox is None or area is None or area <= 0:
-            rle = _to_rle(segm, height, width)
-            area = float(mask_utils.area(rle))
-            bbox = bbox or mask_utils.toBbox(rle).tolist()
-        x1, y1, w, h = (float(v) for v in bbox)
-        inter_w = max(0., min(x1 + w, width) - max(x1, 0.))
-        inter_h = max(0., min(y1 + h, height) - max(y1, 0.))
-        if area <= 0 or w < 1 or h < 1 or inter_w * inter_h == 0:
-            skipped['annotations of zero area'] += 1
-            return None
-        return dict(
-            bbox=[x1, y1, x1 + w, y1 + h],
-            bbox_label=self.cat2label[ann['category_id']],
-            mask=segm,
-            ignore_flag=int(bool(ann.get('iscrowd', 0))))
+                f'{where}: field "segmentation.counts" must be a string '
+                f'(compressed RLE) or a list (uncompressed RLE), got '
+                f'{type(counts).__name__}')
+        # pycocotools does not check this: a short RLE decodes to whatever
+        # memory follows it, a long one fails deep in the data pipeline.
+        if sum(runs) != height * width:
+            raise CocoFormatError(
+                f'{where}: field "segmentation.counts" has runs summing to '
+                f'{sum(runs)} pixels, the image has {height} x {width} = '
+                f'{height * width}')
+        return dict(size=[height, width], counts=counts)
 
     def filter_data(self) -> List[dict]:
         """Drop training images without a usable instance or smaller than
@@ -364,6 +470,54 @@ def _is_int(value: Any) -> bool:
         return False
     return isinstance(value, (int, np.integer)) or (isinstance(value, float)
                                                     and value.is_integer())
+
+
+def _is_finite(value: Any) -> bool:
+    return isinstance(value, Number) and math.isfinite(value)
+
+
+def _boxes_agree(bbox: List[float], mask_box: List[float]) -> bool:
+    """Whether a declared ``[x, y, w, h]`` has a size and fits the mask's."""
+    x, y, w, h = bbox
+    mx, my, mw, mh = mask_box
+    edges = np.array([x, y, x + w, y + h]) - [mx, my, mx + mw, my + mh]
+    return w > 0 and h > 0 and np.abs(edges).max() <= _BBOX_TOLERANCE
+
+
+def _compressed_rle_runs(counts: str) -> List[int]:
+    """Run lengths of a compressed RLE string, as pycocotools' ``rleFrString``.
+
+    Raises:
+        ValueError: On a character or a value pycocotools would misread.
+    """
+    if not counts:
+        return []
+    # UTF-8 maps non-ASCII characters to bytes above the valid range.
+    chunks = np.frombuffer(counts.encode('utf-8'), np.uint8).astype(np.int64)
+    if chunks.min() < _RLE_CHAR_MIN or chunks.max() > _RLE_CHAR_MAX:
+        raise ValueError(f'characters must be in {chr(_RLE_CHAR_MIN)!r}-'
+                         f'{chr(_RLE_CHAR_MAX)!r}')
+    chunks -= _RLE_CHAR_MIN
+    # Bit 5 flags a continuation: a value ends on a chunk without it.
+    last = np.flatnonzero(chunks & 0x20 == 0)
+    if last.size == 0 or last[-1] != chunks.size - 1:
+        raise ValueError('truncated (the last value is unfinished)')
+    first = np.concatenate([[0], last[:-1] + 1])
+    length = last - first + 1
+    if length.max() > _RLE_MAX_CHUNKS:
+        raise ValueError(f'a value spans more than {_RLE_MAX_CHUNKS} chars')
+    shift = 5 * (np.arange(chunks.size) - np.repeat(first, length))
+    values = np.add.reduceat((chunks & 0x1f) << shift, first)
+    # Bit 4 of a value's last chunk is its sign.
+    negative = chunks[last] & 0x10 != 0
+    values[negative] -= 1 << (5 * length[negative])
+    # From the fourth on, values are stored as the difference to the value
+    # two before (the previous run of the same colour).
+    values[1::2] = np.cumsum(values[1::2])
+    values[2::2] = np.cumsum(values[2::2])
+    if (values < 0).any():
+        raise ValueError(f'negative run length {values.min()}')
+    return values.tolist()
 
 
 def _source(entry: Dict[str, Any]) -> Optional[Any]:

@@ -170,6 +170,10 @@ class PromptVisualizer(DetLocalVisualizer):
                  original: bool) -> List[dict]:
         """Per instance: positive / negative points and box, in the image frame."""
         num = len(gt)
+        if num == 0:
+            # Without instances the point layout is unknown: reshape(0, -1, 2)
+            # is ambiguous.
+            return []
         coords = (
             np.asarray(gt.point_coords, np.float64).reshape(num, -1, 2)
             if 'point_coords' in gt else np.zeros((num, 0, 2)))

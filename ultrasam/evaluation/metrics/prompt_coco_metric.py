@@ -42,6 +42,11 @@ class PromptCocoMetric(CocoMetric):
     - pycocotools' summary takes mAP over at most 100 detections per image, which
       would drop predictions of images with more than 100 prompted instances;
       here every AP uses all the predictions of an image.
+    - pycocotools sorts image ids, which fails on a mix of integer and string
+      ids (accepted by :class:`ultrasam.datasets.UltrasoundCocoDataset`): the
+      images are numbered 1, 2, ... in the order they are evaluated, in the
+      written files too (the ground-truth file keeps the dataset's id in
+      ``images[].dataset_id``).
 
     Metric keys: ``{segm,bbox}_{mAP,mAP_50,mAP_75,mAP_s,mAP_m,mAP_l}`` (prefix
     ``coco``), with ``-1`` where no ground truth falls in an area range.
@@ -114,12 +119,20 @@ class PromptCocoMetric(CocoMetric):
 
     def gt_to_coco_json(self, gt_dicts: Sequence[dict],
                         outfile_prefix: str) -> str:
-        """Write the collected ground truth as a COCO file; returns its path."""
+        """Write the collected ground truth as a COCO file; returns its path.
+
+        Args:
+            gt_dicts (Sequence[dict]): Ground truth of each image as collected
+                by :meth:`process`, with ``img_id`` renumbered and the dataset's
+                id in ``dataset_img_id``.
+            outfile_prefix (str): The file is ``{outfile_prefix}.gt.json``.
+        """
         images, annotations = [], []
         for gt in gt_dicts:
             images.append(
                 dict(
                     id=gt['img_id'],
+                    dataset_id=gt['dataset_img_id'],
                     width=gt['width'],
                     height=gt['height'],
                     file_name=''))
@@ -153,6 +166,16 @@ class PromptCocoMetric(CocoMetric):
         """Evaluate the predictions against the collected ground truth."""
         logger = MMLogger.get_current_instance()
         gts, preds = zip(*results)
+        # pycocotools sorts image ids: number them (see the class docstring).
+        coco_ids = {}
+        for gt in gts:
+            coco_ids.setdefault(gt['img_id'], len(coco_ids) + 1)
+        gts = [
+            dict(
+                gt, img_id=coco_ids[gt['img_id']], dataset_img_id=gt['img_id'])
+            for gt in gts
+        ]
+        preds = [dict(pred, img_id=coco_ids[pred['img_id']]) for pred in preds]
         tmp_dir = None
         if self.outfile_prefix is None:
             tmp_dir = tempfile.TemporaryDirectory()

@@ -110,13 +110,14 @@ def _two_rank_worker(rank: int, world_size: int, store_file: str,
 @pytest.mark.parametrize('norm_type', [2, float('inf')])
 def test_two_ranks_clip_by_the_global_norm(tmp_path, norm_type):
     world_size = 2
-    # fork: the workers inherit the imports (spawn would re-import mmdet).
+    # spawn, not fork: a child forked after the parent ran multi-threaded
+    # (OpenMP) kernels can deadlock in its first parallel kernel.
     mp.start_processes(
         _two_rank_worker,
         args=(world_size, str(tmp_path / 'store'), str(tmp_path), norm_type),
         nprocs=world_size,
         join=True,
-        start_method='fork')
+        start_method='spawn')
     results = [
         torch.load(tmp_path / f'rank{r}.pt') for r in range(world_size)
     ]
@@ -182,7 +183,7 @@ def test_real_fsdp_units_and_clip_match_fsdp(tmp_path):
         args=(2, str(tmp_path / 'store'), str(tmp_path)),
         nprocs=2,
         join=True,
-        start_method='fork')
+        start_method='spawn')
     for r in range(2):
         res = torch.load(tmp_path / f'rank{r}.pt')
         assert res['units'] == [

@@ -205,6 +205,22 @@ def test_corrective_clicks_land_in_error_regions():
     assert labels[1, 0] == -1
 
 
+def test_corrective_clicks_stay_inside_the_image():
+    # 190 px wide in a 256 input: low-res cell 47 (pixels 188..191) straddles
+    # the border and gets no click.
+    model = build_tiny()
+    sample = make_sample(3, img_shape=(SIZE, 190), ori_shape=(SIZE, 190))
+    indices = torch.zeros(3, dtype=torch.long)
+    valid = model._valid_cells([sample], indices)
+    assert valid.shape == (3, 64, 64)
+    assert valid[:, :, :47].all() and not valid[:, :, 47:].any()
+    target = torch.ones(3, 64, 64, dtype=torch.bool)
+    for _ in range(20):
+        coords, labels = sample_corrective_clicks(
+            torch.zeros_like(target), target, valid, model.input_size)
+        assert (labels == 1).all() and (coords[..., 0] < 190).all()
+
+
 def test_instance_subset_keeps_prompts_and_masks_aligned():
     model = build_tiny(train_cfg=dict(max_instances_per_image=2))
     samples = [make_sample(5, seed=1), make_sample(1, seed=2)]

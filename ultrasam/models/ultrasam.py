@@ -1,5 +1,4 @@
 """UltraSam detector: SAM-style promptable segmentation in MMDetection."""
-import math
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -331,14 +330,18 @@ class UltraSam(BaseDetector):
 
     def _valid_cells(self, batch_data_samples: SampleList,
                      image_indices: Tensor) -> Tensor:
-        """(N, h, w) bool: low-res cells inside each instance's image."""
+        """(N, h, w) bool: low-res cells entirely inside each instance's image.
+
+        Clicks are placed anywhere in their cell, so a cell that straddles the
+        image border could put one in the padding.
+        """
         lh, lw = self.low_res_size
         in_h, in_w = self.input_size
         per_image = []
         for sample in batch_data_samples:
             h, w = _content_shape(sample.metainfo, self.input_size)
             cells = torch.zeros(lh, lw, dtype=torch.bool)
-            cells[:math.ceil(h * lh / in_h), :math.ceil(w * lw / in_w)] = True
+            cells[:h * lh // in_h, :w * lw // in_w] = True
             per_image.append(cells)
         per_image = torch.stack(per_image).to(image_indices.device)
         return per_image[image_indices]

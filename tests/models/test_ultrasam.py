@@ -100,6 +100,21 @@ def test_predict_upsamples_logits_before_thresholding():
     assert torch.equal(masks, up[:, 0] > 0)
 
 
+def test_square_resize_without_keeping_the_ratio():
+    # MedSAM's protocol (configs/baselines/medsam_vitb_zeroshot_box.py): the
+    # image fills the whole input, predictions are stretched back.
+    model = build_tiny().eval()
+    sample = make_sample(2, img_shape=(SIZE, SIZE), ori_shape=(512, 384))
+    inputs = inputs_for([sample])
+    with torch.no_grad():
+        logits, _ = model._forward(inputs, [sample])
+        masks = model.predict(inputs, [sample])[0].pred_instances.masks
+    up = torch.nn.functional.interpolate(
+        logits[:, None], (SIZE, SIZE), mode='bilinear')
+    up = torch.nn.functional.interpolate(up, (512, 384), mode='bilinear')
+    assert torch.equal(masks, up[:, 0] > 0)
+
+
 def test_padding_in_the_pipeline_is_removed_from_predictions():
     # mmdet's Pad transform sets img_shape to the padded size; the padding must
     # still be cropped before resizing to the original image.

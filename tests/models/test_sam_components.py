@@ -73,6 +73,25 @@ def test_prompt_encoder_sam_layouts(encoder):
     assert torch.allclose(dense, encoder.mask_downscaling(masks))
 
 
+def test_prompt_encoder_coord_offset(encoder):
+    # The release's encoder (coord_offset=0) sees SAM's coordinates + 0.5.
+    torch.manual_seed(0)
+    release = SamPromptEncoder(
+        embed_dims=C,
+        image_embedding_size=EMB,
+        input_image_size=INPUT,
+        mask_in_channels=8,
+        coord_offset=0.0).eval()
+    release.load_state_dict(encoder.state_dict())
+    coords = torch.rand(2, 3, 2) * 127
+    labels = torch.tensor([[1, 0, 1], [0, 1, -1]])
+    boxes = torch.tensor([[10., 10, 50, 60], [3, 4, 100, 90]])
+    ours = encoder(coords, labels, boxes)[0]
+    theirs = release(coords + 0.5, labels, boxes + 0.5)[0]
+    torch.testing.assert_close(ours, theirs)
+    assert not torch.allclose(ours, release(coords, labels, boxes)[0])
+
+
 def test_prompt_encoder_errors(encoder):
     with pytest.raises(ValueError, match='point_labels'):
         encoder(point_coords=torch.zeros(1, 1, 2))

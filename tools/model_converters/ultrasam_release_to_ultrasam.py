@@ -13,9 +13,8 @@ their ``SAM`` detector) differs from this implementation in three ways:
   trained that way, so load them into a model whose decoder sets
   ``mask_decoder.transformer.double_mlp_residual=True``.
 
-The release encoded prompt coordinates without segment-anything's half-pixel
-shift, which this implementation applies; at 1024 x 1024 that is a
-sub-pixel difference.
+The release also encoded prompt coordinates without segment-anything's
+half-pixel shift: its configs set ``prompt_encoder.coord_offset=0.0``.
 
 Usage::
 

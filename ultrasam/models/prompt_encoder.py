@@ -47,6 +47,10 @@ class SamPromptEncoder(BaseModule):
             Defaults to (1024, 1024).
         mask_in_channels (int): Hidden channels of the mask downscaling.
             Defaults to 16.
+        coord_offset (float): Added to point and box coordinates before the
+            positional encoding: 0.5 (segment-anything) moves a pixel index to
+            the pixel centre; the original UltraSam release used 0.
+            Defaults to 0.5.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -55,6 +59,7 @@ class SamPromptEncoder(BaseModule):
                  image_embedding_size: Sequence[int] = (64, 64),
                  input_image_size: Sequence[int] = (1024, 1024),
                  mask_in_channels: int = 16,
+                 coord_offset: float = 0.5,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if embed_dims % 2:
@@ -63,6 +68,7 @@ class SamPromptEncoder(BaseModule):
             raise ValueError('mask_in_channels must be a multiple of 4, got '
                              f'{mask_in_channels}')
         self.embed_dims = embed_dims
+        self.coord_offset = float(coord_offset)
         self.image_embedding_size = tuple(image_embedding_size)
         self.input_image_size = tuple(input_image_size)
         self.mask_input_size = tuple(4 * s for s in self.image_embedding_size)
@@ -91,8 +97,8 @@ class SamPromptEncoder(BaseModule):
 
     def embed_points(self, coords: Tensor, labels: Tensor) -> Tensor:
         """Point tokens (N, K, C); padding points (label -1) are zero."""
-        # +0.5: pixel index -> pixel centre, as in SAM.
-        embedding = self.pe_layer(coords + 0.5, self.input_image_size)
+        embedding = self.pe_layer(coords + self.coord_offset,
+                                  self.input_image_size)
         embedding = torch.where((labels == POS_LABEL)[..., None],
                                 embedding + self.point_embeddings[1].weight,
                                 embedding + self.point_embeddings[0].weight)
@@ -101,7 +107,7 @@ class SamPromptEncoder(BaseModule):
     def embed_boxes(self, boxes: Tensor) -> Tensor:
         """Corner tokens (N, 2, C) of (N, 4) xyxy boxes."""
         corners = self.pe_layer(
-            boxes.reshape(-1, 2, 2) + 0.5, self.input_image_size)
+            boxes.reshape(-1, 2, 2) + self.coord_offset, self.input_image_size)
         corner_embed = torch.cat(
             [self.point_embeddings[2].weight, self.point_embeddings[3].weight])
         return corners + corner_embed

@@ -22,6 +22,22 @@ def mmdet_scope():
     init_default_scope('mmdet')
 
 
+def run_test_pipeline(results, flip, points):
+    """Keep the original masks, flip (or not), resize to 120 px, prompt with
+    ``PointsFromMasks(**points)`` and exact boxes, and pack."""
+    pipeline = [
+        dict(type='KeepOriginalMasks'),
+        dict(type='RandomFlip', prob=1.0 if flip else 0.0),
+        dict(type='Resize', scale=(120, 120), keep_ratio=True),
+        dict(type='PointsFromMasks', **points),
+        dict(type='BoxesFromMasks', jitter_ratio=0),
+        dict(type='PackPromptInputs'),
+    ]
+    for cfg in pipeline:
+        results = TRANSFORMS.build(cfg)(results)
+    return results
+
+
 def packed_sample(flip):
     """A 40x60 image with two objects, flipped, resized x2 and prompted."""
     masks = np.zeros((2, 40, 60), np.uint8)
@@ -39,16 +55,8 @@ def packed_sample(flip):
         gt_bboxes_labels=np.zeros(2, np.int64),
         gt_ignore_flags=np.zeros(2, bool),
         gt_prompt_types=np.array([0, 2]))
-    pipeline = [
-        dict(type='KeepOriginalMasks'),
-        dict(type='RandomFlip', prob=1.0 if flip else 0.0),
-        dict(type='Resize', scale=(120, 120), keep_ratio=True),
-        dict(type='PointsFromMasks', sampling='interior', num_neg_points=1),
-        dict(type='BoxesFromMasks', jitter_ratio=0),
-        dict(type='PackPromptInputs'),
-    ]
-    for cfg in pipeline:
-        results = TRANSFORMS.build(cfg)(results)
+    results = run_test_pipeline(
+        results, flip=flip, points=dict(sampling='interior', num_neg_points=1))
     sample = results['data_samples']
     sample.pred_instances = InstanceData(
         masks=torch.as_tensor(masks.astype(bool)),
@@ -137,15 +145,8 @@ def empty_sample():
         gt_bboxes=HorizontalBoxes(np.zeros((0, 4), np.float32)),
         gt_bboxes_labels=np.zeros(0, np.int64),
         gt_ignore_flags=np.zeros(0, bool))
-    pipeline = [
-        dict(type='KeepOriginalMasks'),
-        dict(type='Resize', scale=(120, 120), keep_ratio=True),
-        dict(type='PointsFromMasks', sampling='interior'),
-        dict(type='BoxesFromMasks', jitter_ratio=0),
-        dict(type='PackPromptInputs'),
-    ]
-    for cfg in pipeline:
-        results = TRANSFORMS.build(cfg)(results)
+    results = run_test_pipeline(results, flip=False,
+                                points=dict(sampling='interior'))
     sample = results['data_samples']
     sample.pred_instances = InstanceData(
         masks=torch.zeros(0, 40, 60, dtype=torch.bool),

@@ -127,6 +127,22 @@ def test_jpeg2k_dicom_in_process(tmp_path, checkpoint, demo, capsys):
     assert 'mask:' in capsys.readouterr().out
 
 
+def test_jpeg_in_process(tmp_path, checkpoint, phantom, demo, capsys):
+    jpg = tmp_path / 'phantom.jpg'
+    cv2.imwrite(str(jpg), cv2.imread(phantom[0], cv2.IMREAD_UNCHANGED))
+    out, mask_out = tmp_path / 'out.jpg', tmp_path / 'mask.png'
+    ys, xs = np.nonzero(phantom[1])
+    demo.main([
+        str(jpg),
+        str(CONFIG), checkpoint, '--points', f'{xs[0]},{ys[0]}', '--out',
+        str(out), '--mask-out',
+        str(mask_out)
+    ])
+    assert cv2.imread(str(out)).shape == (128, 100, 3)
+    assert cv2.imread(str(mask_out), cv2.IMREAD_UNCHANGED).shape == (128, 100)
+    assert 'mask:' in capsys.readouterr().out
+
+
 def test_point_outside_the_image_fails(tmp_path, checkpoint, phantom):
     result = run([
         phantom[0],

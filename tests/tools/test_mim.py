@@ -1,4 +1,4 @@
-"""``mim train ultrasam CONFIG_NAME`` finds our config and train script.
+"""``mim train`` / ``mim test ultrasam CONFIG_NAME`` find our config and tools.
 
 mim locates a codebase as ``<dist location>/<package>/.mim``, which exists for a
 regular install but not for a PEP 660 editable one (its dist-info lies in
@@ -16,7 +16,7 @@ SOURCES = ('setup.py', 'README.md', 'requirements', 'ultrasam', 'configs',
            'tools')
 
 
-def test_mim_train_runs_a_packaged_config(run_tool, tool_env, repo,
+def test_mim_train_and_test_run_a_packaged_config(run_tool, tool_env, repo,
                                           phantom_root, tmp_path):
     # Built from a copy: setuptools writes build/ and *.egg-info into the tree.
     source = tmp_path / 'source'
@@ -37,18 +37,32 @@ def test_mim_train_runs_a_packaged_config(run_tool, tool_env, repo,
 
     work_dir = tmp_path / 'work'
     mim = Path(sys.executable).with_name('mim')
-    result = subprocess.run(
-        [
-            str(mim), 'train', 'ultrasam', 'ultrasam_vitt_phantom.py',
-            '--work-dir', str(work_dir), '--cfg-options',
-            f'train_dataloader.dataset.data_root={phantom_root}/',
-            'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'
-        ],
-        cwd=tmp_path,
-        env=dict(tool_env, PYTHONPATH=str(prefix)),
-        capture_output=True,
-        text=True,
-        timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert 'Training finished successfully' in result.stdout
-    assert (work_dir / 'iter_2.pth').is_file()
+
+    def run_mim(*args: str) -> str:
+        result = subprocess.run([str(mim), *args],
+                                cwd=tmp_path,
+                                env=dict(tool_env, PYTHONPATH=str(prefix)),
+                                capture_output=True,
+                                text=True,
+                                timeout=300)
+        assert result.returncode == 0, (result.stdout[-3000:] +
+                                        result.stderr[-3000:])
+        return result.stdout
+
+    out = run_mim('train', 'ultrasam', 'ultrasam_vitt_phantom.py',
+                  '--work-dir', str(work_dir), '--cfg-options',
+                  f'train_dataloader.dataset.data_root={phantom_root}/',
+                  'train_cfg.max_iters=2',
+                  'default_hooks.checkpoint.interval=2')
+    assert 'Training finished successfully' in out
+    checkpoint = work_dir / 'iter_2.pth'
+    assert checkpoint.is_file()
+
+    # The fixture has no test split: evaluate on the training images.
+    out = run_mim('test', 'ultrasam', 'ultrasam_vitt_phantom.py',
+                  '--checkpoint', str(checkpoint), '--work-dir',
+                  str(tmp_path / 'test'), '--cfg-options',
+                  f'test_dataloader.dataset.data_root={phantom_root}/',
+                  'test_dataloader.dataset.ann_file=annotations/train.json')
+    assert 'Testing finished successfully' in out
+    assert 'prompt_seg/dice' in out

@@ -10,9 +10,6 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import torch
-from mmdet.registry import MODELS
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 # One SGD step of plain gradient descent: the weight change is lr x gradient, so
 # comparing weights compares gradients (Adam's first step, about lr x sign(g),
@@ -79,21 +76,6 @@ def _equal_instance_pair(ann_file: Path) -> Tuple[List[dict], List[dict]]:
                          f'{ann_file}: {dict(counts)}')
 
 
-def _write_init_checkpoint(config: Path, path: Path) -> None:
-    """Initial weights both runs load, so they start from the same model.
-
-    MMEngine would give both the same initialisation from ``randomness.seed``
-    only as long as nothing draws random numbers in a different order before
-    the model is built in 1-process and 2-process runs; loading one file
-    removes that assumption from the comparison.
-    """
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(Config.fromfile(str(config)).model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict()), path)
-
-
 def _float_state(checkpoint: Path) -> Dict[str, torch.Tensor]:
     state = torch.load(checkpoint)['state_dict']
     return {k: v for k, v in state.items() if v.is_floating_point()}
@@ -101,7 +83,7 @@ def _float_state(checkpoint: Path) -> Dict[str, torch.Tensor]:
 
 def test_two_processes_of_one_image_match_one_process_of_two(
         run_tool, tool_env, free_port, repo, phantom_config, phantom_root,
-        tmp_path):
+        init_checkpoint, tmp_path):
     """2 processes x batch 1 give the same weights after a step as 1 x 2.
 
     Every source of difference other than the data-parallel split is removed:
@@ -126,8 +108,6 @@ def test_two_processes_of_one_image_match_one_process_of_two(
             dict(images=pair,
                  annotations=annotations,
                  categories=[dict(id=1, name='object')])))
-    init_checkpoint = tmp_path / 'init.pth'
-    _write_init_checkpoint(phantom_config, init_checkpoint)
 
     config = tmp_path / 'one_step.py'
     config.write_text(f"""

@@ -213,6 +213,8 @@ class UltraSam(BaseDetector):
         """
         mask_inputs = None
         losses = []
+        # Refinement rounds 1..clicked_rounds get a click, the rest only a mask.
+        clicked_rounds = cfg['num_refine_rounds'] - cfg['mask_only_rounds']
         for round_idx in range(cfg['num_refine_rounds'] + 1):
             logits, iou_pred = self.decode(image_embeddings, prompts,
                                            mask_inputs)
@@ -229,7 +231,6 @@ class UltraSam(BaseDetector):
             # Feed back un-thresholded logits, without backpropagating
             # through the previous round (SAM's interactive training).
             mask_inputs = best_logits.detach()[:, None]
-            clicked_rounds = cfg['num_refine_rounds'] - cfg['mask_only_rounds']
             if cfg['corrective_clicks'] and round_idx < clicked_rounds:
                 coords, labels = sample_corrective_clicks(
                     mask_inputs[:, 0] > 0, gt_masks, valid, self.input_size)

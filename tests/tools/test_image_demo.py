@@ -14,13 +14,9 @@ from typing import List
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from pydicom.data import get_testdata_file
 
 import ultrasam  # noqa: F401
-from mmdet.registry import MODELS
 from ultrasam.apis import UltraSamPredictor
 from ultrasam.datasets import (PhantomConfig, generate_phantom,
                                read_ultrasound_image)
@@ -41,14 +37,10 @@ def demo() -> ModuleType:
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory) -> str:
-    """Seeded random weights of the tiny model."""
-    init_default_scope('mmdet')
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(CONFIG)).model)
-    path = tmp_path_factory.mktemp('ckpt') / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, path)
-    return str(path)
+def checkpoint(init_checkpoint) -> str:
+    """Seeded random weights of the tiny model (the phantom config's model is
+    ``CONFIG``'s)."""
+    return str(init_checkpoint)
 
 
 @pytest.fixture(scope='module')

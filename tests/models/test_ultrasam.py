@@ -4,6 +4,7 @@ import torch
 
 from tiny_ultrasam import SIZE, build_tiny, lesion_image, make_sample
 from ultrasam.models import PromptBatch, sample_corrective_clicks
+from ultrasam.models.utils import gt_masks_from_data_samples, valid_click_cells
 from ultrasam.structures import PromptType
 
 
@@ -226,7 +227,8 @@ def test_corrective_clicks_stay_inside_the_image():
     model = build_tiny()
     sample = make_sample(3, img_shape=(SIZE, 190), ori_shape=(SIZE, 190))
     indices = torch.zeros(3, dtype=torch.long)
-    valid = model._valid_cells([sample], indices)
+    valid = valid_click_cells([sample], indices, model.input_size,
+                              model.low_res_size)
     assert valid.shape == (3, 64, 64)
     assert valid[:, :, :47].all() and not valid[:, :, 47:].any()
     target = torch.ones(3, 64, 64, dtype=torch.bool)
@@ -242,10 +244,12 @@ def test_instance_subset_keeps_prompts_and_masks_aligned():
     torch.manual_seed(0)
     keep = model._train_subset(samples)
     assert [len(k) for k in keep] == [2, 1]
-    full_prompts = model._collect_prompts(samples)
-    full_masks = model._collect_gt_masks(samples)
-    prompts = model._collect_prompts(samples, keep)
-    masks = model._collect_gt_masks(samples, keep)
+    full_prompts = PromptBatch.from_data_samples(samples, model.device)
+    full_masks = gt_masks_from_data_samples(samples, model.input_size,
+                                            model.device)
+    prompts = PromptBatch.from_data_samples(samples, model.device, keep)
+    masks = gt_masks_from_data_samples(samples, model.input_size,
+                                       model.device, keep)
     index = torch.cat([keep[0], keep[1] + 5])
     assert torch.equal(prompts.point_coords, full_prompts.point_coords[index])
     assert torch.equal(prompts.image_indices, torch.tensor([0, 0, 1]))
@@ -253,18 +257,17 @@ def test_instance_subset_keeps_prompts_and_masks_aligned():
 
 
 def test_multimask_auto_rule():
-    model = build_tiny()
     prompts = PromptBatch(
         point_coords=torch.zeros(3, 2, 2),
         point_labels=torch.tensor([[1, -1], [1, 0], [-1, -1]]),
         boxes=torch.zeros(3, 4),
         box_valid=torch.tensor([False, False, True]),
         image_indices=torch.zeros(3, dtype=torch.long))
-    assert model._multimask_flags('auto', prompts, False).tolist() == [
+    assert prompts.multimask_flags('auto', False).tolist() == [
         True, False, False
     ]
-    assert not model._multimask_flags('auto', prompts, True).any()
-    assert model._multimask_flags(True, prompts, True).all()
+    assert not prompts.multimask_flags('auto', True).any()
+    assert prompts.multimask_flags(True, True).all()
 
 
 def test_config_errors():

@@ -1,5 +1,5 @@
 """UltraSam detector: SAM-style promptable segmentation in MMDetection."""
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.structures import InstanceData
@@ -10,7 +10,8 @@ from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
 from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from .utils import (DEFAULT_TEST_CFG, DEFAULT_TRAIN_CFG, PromptBatch,
+from .utils import (DEFAULT_TEST_CFG, DEFAULT_TRAIN_CFG, ClickTargets,
+                    PromptBatch, check_components_fit, random_instance_subset,
                     gt_masks_from_data_samples, merge_rounds_cfg,
                     pool_masks, sample_corrective_clicks, valid_click_cells)
 
@@ -23,43 +24,27 @@ class UltraSam(BaseDetector):
     ``gt_instances`` (``point_coords``, ``point_labels``, ``prompt_boxes``,
     ``prompt_types``; see :mod:`ultrasam.structures.prompt_types`).
 
-    Decoding runs ``1 + num_refine_rounds`` rounds: each refinement round
-    feeds the low-res logits of the previous round's chosen mask back as the
-    mask prompt (in training and at test alike). With ``corrective_clicks``
-    each refinement round also adds one click sampled in the error region of
-    the previous prediction (positive in a false negative, negative in a false
-    positive), which needs ground-truth masks: on by default in training, an
-    interactive-evaluation option at test. The last ``mask_only_rounds``
-    refinement rounds add no click (SAM's recipe): by default training ends
-    with the mask-only round that test-time refinement runs, so refinement at
-    test is a case the model was trained on.
-
-    Output mode (``multimask_output``): ``True`` uses the three multimask
-    candidates, ``False`` the single-mask token, ``'auto'`` SAM's rule:
-    multimask only for an ambiguous prompt (exactly one point, no box, no mask
-    prompt). Training supervises the candidate with the lowest mask loss;
-    prediction and refinement take the one with the highest predicted IoU.
-
-    Losses are computed at the decoder's low resolution (4x the embedding
-    size, 256 x 256 for a 1024 input) against ground-truth masks padded to the
-    input size and area-pooled to that size (binarised at 0.5); they are
-    averaged over instances and rounds. Predictions upsample the logits to the
-    input size, crop the padding, resize to the original image size and only
-    then threshold (at ``mask_threshold``), as segment-anything does.
+    Decoding runs ``1 + num_refine_rounds`` rounds; each refinement round
+    feeds the previous round's chosen low-res logits back as the mask prompt
+    (in training and at test alike), and with ``corrective_clicks`` adds one
+    click from the error region (:func:`sample_corrective_clicks`), except in
+    the last ``mask_only_rounds`` rounds (SAM's recipe: training ends with the
+    mask-only round that test-time refinement runs). ``multimask_output``:
+    ``True`` / ``False`` / ``'auto'`` (multimask for a single point only).
+    Training supervises the min-loss candidate
+    (:meth:`SamMaskDecoder.loss`, at the decoder's low resolution, averaged
+    over instances and rounds); prediction and refinement take the candidate
+    with the highest predicted IoU, and masks are thresholded only after
+    upsampling (:meth:`SamMaskDecoder.predict_by_feat`).
 
     Args:
         backbone (dict): Image encoder config, e.g. ``mmpretrain.ViTSAM``.
         prompt_encoder (dict): :class:`SamPromptEncoder` config.
         mask_decoder (dict): :class:`SamMaskDecoder` config.
-        train_cfg (dict, optional): ``num_refine_rounds`` (2),
-            ``multimask_output`` ('auto'), ``corrective_clicks`` (True),
-            ``mask_only_rounds`` (1), ``max_instances_per_image`` (None:
-            all; else a random subset of that many instances per image is
-            trained on, to bound memory).
-        test_cfg (dict, optional): ``num_refine_rounds`` (0),
-            ``multimask_output`` ('auto'), ``corrective_clicks`` (False),
-            ``mask_only_rounds`` (0), ``mask_threshold`` (0.0),
-            ``instance_chunk_size`` (64: instances decoded at once).
+        train_cfg (dict, optional): Overrides of ``DEFAULT_TRAIN_CFG``
+            (:mod:`ultrasam.models.utils.rounds_cfg`, where every key is
+            described).
+        test_cfg (dict, optional): Overrides of ``DEFAULT_TEST_CFG``.
         data_preprocessor (dict, optional): ``DetDataPreprocessor`` config;
             it must pad the batch to the encoder's square input size.
         init_cfg (dict, optional): Initialisation config.
@@ -80,31 +65,8 @@ class UltraSam(BaseDetector):
         self.mask_decoder = MODELS.build(mask_decoder)
         self.train_cfg = merge_rounds_cfg('train_cfg', DEFAULT_TRAIN_CFG, train_cfg)
         self.test_cfg = merge_rounds_cfg('test_cfg', DEFAULT_TEST_CFG, test_cfg)
-        self._check_dims()
-
-    def _check_dims(self) -> None:
-        """Fail early when the three configs do not fit together."""
-        dims = dict(
-            backbone_out_channels=getattr(self.backbone, 'out_channels', None),
-            prompt_encoder_embed_dims=self.prompt_encoder.embed_dims,
-            mask_decoder_embed_dims=self.mask_decoder.embed_dims)
-        if len({d for d in dims.values() if d is not None}) > 1:
-            raise ValueError(f'embedding channels disagree: {dims}')
-        sizes = dict(
-            backbone_img_size=getattr(self.backbone, 'img_size', None),
-            prompt_encoder_input_image_size=(
-                self.prompt_encoder.input_image_size))
-        if sizes['backbone_img_size'] is not None and \
-                tuple(sizes['backbone_img_size']) != \
-                tuple(sizes['prompt_encoder_input_image_size']):
-            raise ValueError(f'input sizes disagree: {sizes}')
-        grid = getattr(self.backbone, 'patch_resolution', None)
-        if grid is not None and tuple(grid) != \
-                self.prompt_encoder.image_embedding_size:
-            raise ValueError(
-                f'backbone patch grid {tuple(grid)} != prompt_encoder '
-                'image_embedding_size '
-                f'{self.prompt_encoder.image_embedding_size}')
+        check_components_fit(self.backbone, self.prompt_encoder,
+                             self.mask_decoder)
 
     @property
     def input_size(self) -> Tuple[int, int]:
@@ -126,9 +88,6 @@ class UltraSam(BaseDetector):
                 f'(pad_size_divisor={max(self.input_size)})')
         return self.backbone(batch_inputs)[-1]
 
-    # ------------------------------------------------------------------
-    # Decoding
-    # ------------------------------------------------------------------
     def decode(self,
                image_embeddings: Tensor,
                prompts: PromptBatch,
@@ -160,8 +119,7 @@ class UltraSam(BaseDetector):
         image_embeddings: Tensor,
         prompts: PromptBatch,
         cfg: dict,
-        gt_masks: Optional[Tensor] = None,
-        valid: Optional[Tensor] = None,
+        targets: Optional[ClickTargets] = None,
         with_loss: bool = False
     ) -> Tuple[Tensor, Tensor, List[Dict[str, Tensor]]]:
         """Decode, then refine ``cfg['num_refine_rounds']`` times.
@@ -170,10 +128,8 @@ class UltraSam(BaseDetector):
             image_embeddings (Tensor): (B, C, h, w).
             prompts (PromptBatch): N prompt sets.
             cfg (dict): train_cfg or test_cfg.
-            gt_masks (Tensor, optional): (N, 4h, 4w) bool targets; needed
-                for the loss and for corrective clicks.
-            valid (Tensor, optional): (N, 4h, 4w) bool, cells inside the
-                image (clicks are only placed there).
+            targets (ClickTargets, optional): Ground truth of the N sets;
+                needed for the loss and for corrective clicks.
             with_loss (bool): Compute the loss of every round.
 
         Returns:
@@ -191,7 +147,7 @@ class UltraSam(BaseDetector):
                                                 mask_inputs is not None)
             if with_loss:
                 losses.append(
-                    self.mask_decoder.loss(logits, iou_pred, gt_masks,
+                    self.mask_decoder.loss(logits, iou_pred, targets.low_res,
                                            multimask))
             best_logits, best_iou = self.mask_decoder.select_best(
                 logits, iou_pred, multimask)
@@ -202,29 +158,16 @@ class UltraSam(BaseDetector):
             mask_inputs = best_logits.detach()[:, None]
             if cfg['corrective_clicks'] and round_idx < clicked_rounds:
                 coords, labels = sample_corrective_clicks(
-                    mask_inputs[:, 0] > 0, gt_masks, valid, self.input_size)
+                    mask_inputs[:, 0] > 0, targets.low_res, targets.valid,
+                    targets.full_res)
                 prompts = prompts.with_points(coords, labels)
         return best_logits, best_iou, losses
 
-    def _train_subset(
-            self,
-            batch_data_samples: SampleList) -> Optional[List[Tensor]]:
-        """Random instance subset per image if max_instances_per_image."""
-        limit = self.train_cfg['max_instances_per_image']
-        if limit is None:
-            return None
-        return [
-            torch.randperm(len(s.gt_instances))[:limit].sort().values
-            for s in batch_data_samples
-        ]
-
-    def _click_targets(
-        self,
-        batch_data_samples: SampleList,
-        prompts: PromptBatch,
-        keep: Optional[List[Tensor]] = None
-    ) -> Tuple[Tensor, Tensor]:
-        """Low-res ground truth (N, h, w) and cells clicks may use."""
+    def _click_targets(self,
+                       batch_data_samples: SampleList,
+                       prompts: PromptBatch,
+                       keep: Optional[List[Tensor]] = None) -> ClickTargets:
+        """Ground truth at low and full resolution, cells clicks may use."""
         gt_masks = gt_masks_from_data_samples(batch_data_samples,
                                               self.input_size, self.device,
                                               keep)
@@ -233,7 +176,8 @@ class UltraSam(BaseDetector):
                              f'{len(prompts)} prompted instances')
         valid = valid_click_cells(batch_data_samples, prompts.image_indices,
                                   self.input_size, self.low_res_size)
-        return pool_masks(gt_masks, self.low_res_size), valid
+        return ClickTargets(
+            pool_masks(gt_masks, self.low_res_size), gt_masks, valid)
 
     @property
     def device(self) -> torch.device:
@@ -253,7 +197,8 @@ class UltraSam(BaseDetector):
             dict[str, Tensor]: ``loss_focal``, ``loss_dice``, ``loss_iou``.
         """
         image_embeddings = self.extract_feat(batch_inputs)
-        keep = self._train_subset(batch_data_samples)
+        keep = random_instance_subset(
+            batch_data_samples, self.train_cfg['max_instances_per_image'])
         prompts = PromptBatch.from_data_samples(batch_data_samples,
                                                 self.device, keep)
         if len(prompts) == 0:
@@ -262,15 +207,9 @@ class UltraSam(BaseDetector):
             zero = sum(p.sum() for p in self.parameters()) * 0 + \
                 image_embeddings.sum() * 0
             return dict(loss_focal=zero, loss_dice=zero, loss_iou=zero)
-        gt_masks, valid = self._click_targets(batch_data_samples, prompts,
-                                              keep)
+        targets = self._click_targets(batch_data_samples, prompts, keep)
         _, _, losses = self._run_rounds(
-            image_embeddings,
-            prompts,
-            self.train_cfg,
-            gt_masks=gt_masks,
-            valid=valid,
-            with_loss=True)
+            image_embeddings, prompts, self.train_cfg, targets, with_loss=True)
         return {
             name: torch.stack([r[name] for r in losses]).mean()
             for name in losses[0]
@@ -286,9 +225,9 @@ class UltraSam(BaseDetector):
         if len(prompts) == 0:
             empty = image_embeddings.new_zeros(0, *self.low_res_size)
             return empty, image_embeddings.new_zeros(0), prompts
-        gt_masks = valid = None
+        targets = None
         if cfg['corrective_clicks'] and cfg['num_refine_rounds'] > 0:
-            gt_masks, valid = self._click_targets(batch_data_samples, prompts)
+            targets = self._click_targets(batch_data_samples, prompts)
         logits, scores = [], []
         for index in torch.arange(
                 len(prompts),
@@ -296,8 +235,7 @@ class UltraSam(BaseDetector):
                     cfg['instance_chunk_size']):
             chunk_logits, chunk_scores, _ = self._run_rounds(
                 image_embeddings, prompts.subset(index), cfg,
-                None if gt_masks is None else gt_masks[index],
-                None if valid is None else valid[index])
+                None if targets is None else targets.subset(index))
             logits.append(chunk_logits)
             scores.append(chunk_scores)
         return torch.cat(logits), torch.cat(scores), prompts

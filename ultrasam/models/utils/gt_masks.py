@@ -1,4 +1,5 @@
 """Ground-truth masks of prompted instances as model-input-frame tensors."""
+from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -11,6 +12,25 @@ from .prompt_batch import describe_sample
 
 # Instances converted to float at once when pooling (bounds memory).
 POOL_CHUNK_SIZE = 16
+
+
+@dataclass
+class ClickTargets:
+    """Ground truth of N prompted instances, for losses and simulated clicks.
+
+    Attributes:
+        low_res (Tensor): (N, h, w) bool, pooled to the decoder's output.
+        full_res (Tensor): (N, H, W) bool, in the padded input frame.
+        valid (Tensor): (N, h, w) bool, low-res cells inside the image.
+    """
+    low_res: Tensor
+    full_res: Tensor
+    valid: Tensor
+
+    def subset(self, index: Tensor) -> 'ClickTargets':
+        """Targets of the instances selected by ``index``."""
+        return ClickTargets(self.low_res[index], self.full_res[index],
+                            self.valid[index])
 
 
 def gt_masks_from_data_samples(data_samples: Sequence,

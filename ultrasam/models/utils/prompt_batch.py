@@ -189,3 +189,22 @@ def _cat_padded(tensors: List[Tensor], size: int, value: float) -> Tensor:
         F.pad(t, (0, 0) * (t.dim() - 2) + (0, size - t.shape[1]), value=value)
         for t in tensors
     ])
+
+
+def random_instance_subset(data_samples: Sequence,
+                           limit: Optional[int]) -> Optional[List[Tensor]]:
+    """Per image, a random sorted subset of at most ``limit`` instances.
+
+    Args:
+        data_samples (Sequence[DetDataSample]): The batch.
+        limit (int, optional): Instances kept per image; None keeps all.
+
+    Returns:
+        list[Tensor] | None: indices per image, or None for all.
+    """
+    if limit is None:
+        return None
+    return [
+        torch.randperm(len(s.gt_instances))[:limit].sort().values
+        for s in data_samples
+    ]

@@ -17,7 +17,8 @@ segment-anything's parameter names.
 """
 import re
 from collections import OrderedDict
-from typing import Dict
+from pathlib import Path
+from typing import Dict, Optional, Sequence
 
 import torch
 
@@ -68,8 +69,10 @@ def convert_sam(state_dict: Dict[str, torch.Tensor]
     return converted
 
 
-def main() -> None:
-    converter_main(__doc__.split('\n')[0], 'segment-anything', convert_sam)
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    converter_main(
+        Path(__file__).name, __doc__.split('\n')[0], 'segment-anything',
+        convert_sam, argv=argv)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,8 @@ Usage (an existing output is overwritten only with ``--force``)::
 """
 import re
 from collections import OrderedDict
-from typing import Dict
+from pathlib import Path
+from typing import Dict, Optional, Sequence
 
 import torch
 
@@ -122,11 +123,13 @@ def convert_release(state_dict: Dict[str, torch.Tensor]
     return converted
 
 
-def main() -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     converter_main(
-        __doc__.split('\n')[0], 'ultrasam-release', convert_release,
+        Path(__file__).name, __doc__.split('\n')[0], 'ultrasam-release',
+        convert_release,
         note='; load it with '
-        'model.mask_decoder.transformer.double_mlp_residual=True')
+        'model.mask_decoder.transformer.double_mlp_residual=True',
+        argv=argv)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ unless a partial load is asked for explicitly.
 import os
 import pickle
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
@@ -140,7 +141,13 @@ def read_checkpoint(path: PathLike) -> object:
         reason = error.strerror or type(error).__name__
     if reason is None:
         try:
-            return torch.load(path, map_location='cpu', weights_only=True)
+            with warnings.catch_warnings():
+                # torch asks to "file an issue" for pickles of protocol > 2,
+                # before refusing or loading them; our error says enough.
+                warnings.filterwarnings(
+                    'ignore', message='Detected pickle protocol')
+                return torch.load(
+                    path, map_location='cpu', weights_only=True)
         except pickle.UnpicklingError as error:
             reason = _unpickling_reason(error)
         except EOFError:
@@ -209,7 +216,7 @@ def check_finite(state_dict: StateDict, path: PathLike) -> None:
         key, count, total = bad[0]
         raise CheckpointError(
             f'checkpoint {path} has non-finite weights: {key} holds {count} '
-            f'NaN/inf values of {total} ({len(bad)} tensors affected)')
+            f'NaN/inf values of {total} (non-finite tensors: {len(bad)})')
 
 
 def read_state_dict(path: PathLike) -> StateDict:

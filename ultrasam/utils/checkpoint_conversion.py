@@ -52,7 +52,8 @@ def output_path_problem(src: str, dst: str, force: bool) -> Optional[str]:
     return None
 
 
-def converter_main(description: str,
+def converter_main(tool: str,
+                   description: str,
                    source_format: str,
                    convert: Callable[[StateDict], StateDict],
                    note: str = '',
@@ -60,6 +61,7 @@ def converter_main(description: str,
     """Run a converter: ``TOOL SRC DST [--force]``.
 
     Args:
+        tool (str): The script's file name, prefixing errors.
         description (str): The tool's one-line description.
         source_format (str): The key of :data:`FOREIGN_FORMATS` it converts.
         convert (callable): Maps the source state dict to UltraSam's; raises
@@ -67,7 +69,7 @@ def converter_main(description: str,
         note (str): Appended to the "saved N tensors to DST" line.
         argv (Sequence[str], optional): Arguments; defaults to ``sys.argv``.
     """
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(prog=tool, description=description)
     parser.add_argument('src', help=f'{source_format} checkpoint')
     parser.add_argument('dst', help='output UltraSam checkpoint')
     parser.add_argument(
@@ -75,7 +77,7 @@ def converter_main(description: str,
     args = parser.parse_args(argv)
 
     def fail(message: str) -> NoReturn:
-        raise SystemExit(f'{parser.prog}: error: {message}')
+        raise SystemExit(f'{tool}: error: {message}')
 
     problem = output_path_problem(args.src, args.dst, args.force)
     if problem:

@@ -180,8 +180,8 @@ def unread_override_warnings(cfg: Config, options: Dict[str, object]
     A top-level variable such as ``max_iters`` or ``data_root`` is substituted
     into other entries while the config file is parsed; overriding it later
     changes nothing. Each warning names the keys the user probably meant: the
-    nested keys of the same (or a similar) name and those holding the
-    variable's value.
+    nested keys of the same (or a similar) name, then those holding the
+    variable's value (for a number, only if no name matched).
 
     Args:
         cfg (Config): The config *before* the options are merged.
@@ -203,10 +203,13 @@ def unread_override_warnings(cfg: Config, options: Dict[str, object]
             difflib.get_close_matches(key, names, n=3, cutoff=0.8))
         by_name = [path for path, _ in entries
                    if path.rsplit('.', 1)[1] in similar]
+        # Equal numbers are often a coincidence (256 px, 256 channels);
+        # equal strings, lists and dicts rarely are.
         value = cfg.get(key)
-        by_value = [path for path, entry in entries
-                    if value is not None and not isinstance(value, bool)
-                    and type(entry) is type(value) and entry == value]
+        by_value = [] if value is None or (
+            isinstance(value, (int, float)) and by_name) else [
+                path for path, entry in entries
+                if type(entry) is type(value) and entry == value]
         meant = list(dict.fromkeys(by_name + by_value))[:_MAX_SUGGESTIONS]
         warnings[key] = (
             f'--cfg-options {option}={new_value!r}: no component reads the '

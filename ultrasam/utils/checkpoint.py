@@ -11,8 +11,9 @@ import pickle
 import re
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -32,7 +33,7 @@ FOREIGN_FORMATS = {
         ('image_encoder.', ), 'an unconverted segment-anything checkpoint',
         'python tools/model_converters/sam_to_ultrasam.py {path} OUT.pth'),
     'ultrasam-release': (
-        ('bbox_head.', 'decoder.', 'prompt_encoder.label_encoder.'),
+        ('prompt_encoder.label_encoder.', ),
         'a checkpoint of the original UltraSam release',
         'python tools/model_converters/ultrasam_release_to_ultrasam.py {path} '
         'OUT.pth'),
@@ -44,8 +45,9 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be read, or whose weights do not fit a model."""
 
 
-class WeightMismatch(NamedTuple):
-    """How a state dict differs from a model's.
+@dataclass(frozen=True)
+class WeightMismatch:
+    """How a state dict differs from a model's; false when they match.
 
     Attributes:
         missing (list[str]): Model keys the state dict lacks.

@@ -6,7 +6,7 @@ from mmcv.cnn.bricks.transformer import FFN
 
 from ultrasam.models import SamMaskDecoder, SamPromptEncoder, TwoWayTransformer
 from ultrasam.models.layers import Attention
-from ultrasam.models.mask_losses import dice_loss, mask_iou, sigmoid_focal_loss
+from ultrasam.models.losses import SamDiceLoss, SamFocalLoss, mask_iou
 
 C = 32
 EMB = (8, 8)
@@ -209,10 +209,12 @@ def test_mask_losses():
     target = torch.zeros(1, 4, 4)
     target[0, :2] = 1
     perfect = target * 40 - 20
-    assert sigmoid_focal_loss(perfect, target).item() < 1e-6
-    assert dice_loss(perfect, target).item() < 1e-6
-    assert dice_loss(torch.full((1, 4, 4), -20.), torch.zeros(1, 4, 4)) < 1e-6
-    assert sigmoid_focal_loss(-perfect, target) > 1
+    focal = SamFocalLoss(loss_weight=1.0)
+    dice = SamDiceLoss()
+    assert focal(perfect, target).item() < 1e-6
+    assert dice(perfect, target).item() < 1e-6
+    assert dice(torch.full((1, 4, 4), -20.), torch.zeros(1, 4, 4)) < 1e-6
+    assert focal(-perfect, target) > 1
     assert mask_iou(target > 0, target > 0).item() == 1
     assert mask_iou(torch.zeros(1, 2, 2), torch.zeros(1, 2, 2)).item() == 1
     half = target.clone()

@@ -4,6 +4,8 @@ import torch
 
 from tiny_ultrasam import SIZE, build_tiny, lesion_image, make_sample
 from ultrasam.models import PromptBatch, sample_corrective_clicks
+from ultrasam.models.utils import (gt_masks_from_data_samples,
+                                   random_instance_subset, valid_click_cells)
 from ultrasam.structures import PromptType
 
 
@@ -204,9 +206,10 @@ def test_corrective_clicks_land_in_error_regions():
     pred[0, 2:6, 2:4] = False  # false negatives
     pred[1, 0, :] = True  # false positives
     valid = torch.ones_like(target)
+    full_target = target.repeat_interleave(4, 1).repeat_interleave(4, 2)
     for _ in range(20):
         coords, labels = sample_corrective_clicks(pred, target, valid,
-                                                  (32, 32))
+                                                  full_target)
         assert coords.shape == (3, 1, 2) and labels.shape == (3, 1)
         x, y = coords[0, 0] // 4
         assert labels[0, 0] == 1 and 2 <= y < 6 and 2 <= x < 4
@@ -216,8 +219,33 @@ def test_corrective_clicks_land_in_error_regions():
         assert ((coords >= 0) & (coords < 32)).all()
     # Errors in the padding are ignored.
     valid[1, 0] = False
-    _, labels = sample_corrective_clicks(pred, target, valid, (32, 32))
+    _, labels = sample_corrective_clicks(pred, target, valid, full_target)
     assert labels[1, 0] == -1
+
+
+@pytest.mark.parametrize('axis', [0, 1])
+def test_corrective_clicks_on_a_one_pixel_wide_structure(axis):
+    """A vessel wall one pixel wide: every positive click lands on it.
+
+    Pooled to the 4x4 cells it vanishes, so a structure at least two pixels
+    wide in one cell is used to make the low-res target positive there;
+    within the cell only its pixels may be clicked.
+    """
+    torch.manual_seed(0)
+    full = torch.zeros(1, 32, 32, dtype=torch.bool)
+    line = (slice(None), slice(8, 24), slice(13, 14))  # column x = 13
+    full[line if axis == 0 else (line[0], line[2], line[1])] = True
+    # Cells 3 (pixels 12..15) hold the line: mark them positive at low res,
+    # as a wider structure pooled there would be.
+    target = torch.zeros(1, 8, 8, dtype=torch.bool)
+    cells = (slice(None), slice(2, 6), slice(3, 4))
+    target[cells if axis == 0 else (cells[0], cells[2], cells[1])] = True
+    pred = torch.zeros_like(target)
+    valid = torch.ones_like(target)
+    for _ in range(50):
+        coords, labels = sample_corrective_clicks(pred, target, valid, full)
+        x, y = coords[0, 0].long().tolist()
+        assert labels[0, 0] == 1 and full[0, y, x]
 
 
 def test_corrective_clicks_stay_inside_the_image():
@@ -226,13 +254,15 @@ def test_corrective_clicks_stay_inside_the_image():
     model = build_tiny()
     sample = make_sample(3, img_shape=(SIZE, 190), ori_shape=(SIZE, 190))
     indices = torch.zeros(3, dtype=torch.long)
-    valid = model._valid_cells([sample], indices)
+    valid = valid_click_cells([sample], indices, model.input_size,
+                              model.low_res_size)
     assert valid.shape == (3, 64, 64)
     assert valid[:, :, :47].all() and not valid[:, :, 47:].any()
     target = torch.ones(3, 64, 64, dtype=torch.bool)
+    full_target = torch.ones(3, SIZE, SIZE, dtype=torch.bool)
     for _ in range(20):
         coords, labels = sample_corrective_clicks(
-            torch.zeros_like(target), target, valid, model.input_size)
+            torch.zeros_like(target), target, valid, full_target)
         assert (labels == 1).all() and (coords[..., 0] < 190).all()
 
 
@@ -240,12 +270,14 @@ def test_instance_subset_keeps_prompts_and_masks_aligned():
     model = build_tiny(train_cfg=dict(max_instances_per_image=2))
     samples = [make_sample(5, seed=1), make_sample(1, seed=2)]
     torch.manual_seed(0)
-    keep = model._train_subset(samples)
+    keep = random_instance_subset(samples, 2)
     assert [len(k) for k in keep] == [2, 1]
-    full_prompts = model._collect_prompts(samples)
-    full_masks = model._collect_gt_masks(samples)
-    prompts = model._collect_prompts(samples, keep)
-    masks = model._collect_gt_masks(samples, keep)
+    full_prompts = PromptBatch.from_data_samples(samples, model.device)
+    full_masks = gt_masks_from_data_samples(samples, model.input_size,
+                                            model.device)
+    prompts = PromptBatch.from_data_samples(samples, model.device, keep)
+    masks = gt_masks_from_data_samples(samples, model.input_size,
+                                       model.device, keep)
     index = torch.cat([keep[0], keep[1] + 5])
     assert torch.equal(prompts.point_coords, full_prompts.point_coords[index])
     assert torch.equal(prompts.image_indices, torch.tensor([0, 0, 1]))
@@ -253,18 +285,17 @@ def test_instance_subset_keeps_prompts_and_masks_aligned():
 
 
 def test_multimask_auto_rule():
-    model = build_tiny()
     prompts = PromptBatch(
         point_coords=torch.zeros(3, 2, 2),
         point_labels=torch.tensor([[1, -1], [1, 0], [-1, -1]]),
         boxes=torch.zeros(3, 4),
         box_valid=torch.tensor([False, False, True]),
         image_indices=torch.zeros(3, dtype=torch.long))
-    assert model._multimask_flags('auto', prompts, False).tolist() == [
+    assert prompts.multimask_flags('auto', False).tolist() == [
         True, False, False
     ]
-    assert not model._multimask_flags('auto', prompts, True).any()
-    assert model._multimask_flags(True, prompts, True).all()
+    assert not prompts.multimask_flags('auto', True).any()
+    assert prompts.multimask_flags(True, True).all()
 
 
 def test_config_errors():

@@ -6,20 +6,13 @@ Metrics receive data samples as dicts (``DetDataSample.to_dict()``), visualizers
 from typing import Any
 
 import numpy as np
-import torch
 
-from mmdet.structures.mask import BitmapMasks, PolygonMasks
+from ..utils import to_numpy
 
 
 def masks_to_numpy(masks: Any) -> np.ndarray:
-    """``(N, H, W)`` bool array of mmdet masks, a tensor or an array."""
-    if isinstance(masks, BitmapMasks):
-        masks = masks.masks
-    elif isinstance(masks, PolygonMasks):
-        masks = masks.to_ndarray()
-    elif isinstance(masks, torch.Tensor):
-        masks = masks.detach().cpu().numpy()
-    return np.asarray(masks).astype(bool)
+    """``(N, H, W)`` bool host array of mmdet masks, a tensor or an array."""
+    return to_numpy(masks).astype(bool)
 
 
 def original_gt_masks(data_sample: Any,

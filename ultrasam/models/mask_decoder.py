@@ -10,7 +10,10 @@ from torch import Tensor, nn
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
 from .layers import MLP
-from .mask_losses import dice_loss, mask_iou, sigmoid_focal_loss
+from .utils import content_shape
+
+# Instances upsampled to full size at once in predict_by_feat (bounds memory).
+UPSAMPLE_CHUNK_SIZE = 16
 
 
 @MODELS.register_module()
@@ -27,10 +30,10 @@ class SamMaskDecoder(BaseModule):
     IoU of every candidate.
 
     Losses are computed at the low (output) resolution, 4x the embedding size
-    (256 x 256 for a 1024 input): focal x ``loss_focal_weight`` + dice x
-    ``loss_dice_weight`` on the selected candidate and an IoU-prediction MSE
-    x ``loss_iou_weight`` on every candidate of the output mode. In multimask
-    mode the candidate with the smallest mask loss is supervised (SAM recipe).
+    (256 x 256 for a 1024 input): focal + dice on the selected candidate and
+    the IoU-prediction MSE on every candidate of the output mode, each mask
+    weighing the same. In multimask mode the candidate with the smallest
+    weighted focal + dice is supervised (SAM recipe).
 
     Args:
         transformer (dict): Config of the two-way transformer.
@@ -41,11 +44,12 @@ class SamMaskDecoder(BaseModule):
         iou_head_depth (int): Layers of the IoU head. Defaults to 3.
         iou_head_hidden_dims (int): Hidden channels of the IoU head.
             Defaults to 256.
-        loss_focal_weight (float): Weight of the focal loss. Defaults to 20.
-        loss_dice_weight (float): Weight of the dice loss. Defaults to 1.
-        loss_iou_weight (float): Weight of the IoU MSE loss. Defaults to 1.
-        focal_alpha (float): Focal loss alpha. Defaults to 0.25.
-        focal_gamma (float): Focal loss gamma. Defaults to 2.
+        loss_focal (dict): Per-mask focal loss. Defaults to
+            ``SamFocalLoss`` (alpha 0.25, gamma 2, weight 20).
+        loss_dice (dict): Per-mask Dice loss. Defaults to ``SamDiceLoss``
+            (weight 1).
+        loss_iou (dict): IoU-prediction loss. Defaults to ``SamIoULoss``
+            (weight 1).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -55,11 +59,9 @@ class SamMaskDecoder(BaseModule):
                  num_multimask_outputs: int = 3,
                  iou_head_depth: int = 3,
                  iou_head_hidden_dims: int = 256,
-                 loss_focal_weight: float = 20.0,
-                 loss_dice_weight: float = 1.0,
-                 loss_iou_weight: float = 1.0,
-                 focal_alpha: float = 0.25,
-                 focal_gamma: float = 2.0,
+                 loss_focal: ConfigType = dict(type='SamFocalLoss'),
+                 loss_dice: ConfigType = dict(type='SamDiceLoss'),
+                 loss_iou: ConfigType = dict(type='SamIoULoss'),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if embed_dims % 8:
@@ -91,11 +93,9 @@ class SamMaskDecoder(BaseModule):
         self.iou_prediction_head = MLP(embed_dims, iou_head_hidden_dims,
                                        self.num_mask_tokens, iou_head_depth)
 
-        self.loss_focal_weight = loss_focal_weight
-        self.loss_dice_weight = loss_dice_weight
-        self.loss_iou_weight = loss_iou_weight
-        self.focal_alpha = focal_alpha
-        self.focal_gamma = focal_gamma
+        self.loss_focal = MODELS.build(loss_focal)
+        self.loss_dice = MODELS.build(loss_dice)
+        self.loss_iou = MODELS.build(loss_iou)
 
     def forward(self,
                 image_embeddings: Tensor,
@@ -201,24 +201,79 @@ class SamMaskDecoder(BaseModule):
                 f'gt_masks {tuple(gt_masks.shape)} must match the mask '
                 f'logits {tuple(mask_logits.shape)} spatially')
         targets = gt_masks.float()[:, None].expand_as(mask_logits)
-        focal = sigmoid_focal_loss(mask_logits, targets, self.focal_alpha,
-                                   self.focal_gamma)
-        dice = dice_loss(mask_logits, targets)
-        with torch.no_grad():
-            iou_target = mask_iou(mask_logits > 0, targets)
-
         # Candidates each set is trained on: 1.. in multimask mode, 0 else.
         candidates = torch.zeros_like(iou_pred, dtype=torch.bool)
         candidates[:, 1:] = multimask[:, None]
         candidates[:, 0] = ~multimask
-        mask_loss = (self.loss_focal_weight * focal +
-                     self.loss_dice_weight * dice).detach()
-        best = mask_loss.masked_fill(~candidates, float('inf')).argmin(1)
+        with torch.no_grad():
+            mask_loss = self.loss_focal(
+                mask_logits, targets, reduction_override='none') + \
+                self.loss_dice(mask_logits, targets, reduction_override='none')
+            best = mask_loss.masked_fill(~candidates, float('inf')).argmin(1)
         rows = torch.arange(mask_logits.shape[0], device=mask_logits.device)
-
-        iou_sq_err = (iou_pred - iou_target)**2
-        iou_loss = (iou_sq_err * candidates).sum(1) / candidates.sum(1)
+        best_logits = mask_logits[rows, best]
+        best_targets = gt_masks.float()
         return dict(
-            loss_focal=self.loss_focal_weight * focal[rows, best].mean(),
-            loss_dice=self.loss_dice_weight * dice[rows, best].mean(),
-            loss_iou=self.loss_iou_weight * iou_loss.mean())
+            loss_focal=self.loss_focal(best_logits, best_targets),
+            loss_dice=self.loss_dice(best_logits, best_targets),
+            loss_iou=self.loss_iou(iou_pred, mask_logits, targets,
+                                   candidates))
+
+    def upscale_logits(self, logits: Tensor, input_size: Tuple[int, int],
+                       content_size: Tuple[int, int],
+                       out_size: Tuple[int, int]) -> Tensor:
+        """Low-res logits to logits of the image, before any threshold.
+
+        Upsample to the padded input, crop the padding, resize to
+        ``out_size`` (bilinear, as segment-anything); thresholding after
+        upsampling keeps masks from dilating.
+
+        Args:
+            logits (Tensor): (N, h, w) low-res logits.
+            input_size (tuple[int, int]): (H, W) of the padded model input.
+            content_size (tuple[int, int]): (h, w) of the image inside it.
+            out_size (tuple[int, int]): (H, W) of the output.
+
+        Returns:
+            Tensor: (N, H_out, W_out) logits.
+        """
+        up = F.interpolate(
+            logits[:, None], input_size, mode='bilinear',
+            align_corners=False)[..., :content_size[0], :content_size[1]]
+        if tuple(out_size) != tuple(content_size):
+            up = F.interpolate(
+                up, tuple(out_size), mode='bilinear', align_corners=False)
+        return up[:, 0]
+
+    def predict_by_feat(self,
+                        logits: Tensor,
+                        img_meta: dict,
+                        input_size: Tuple[int, int],
+                        mask_threshold: float = 0.0,
+                        rescale: bool = True) -> Tensor:
+        """Binary masks of one image from its instances' low-res logits.
+
+        Args:
+            logits (Tensor): (N, h, w) low-res logits of the image.
+            img_meta (dict): With ``img_shape`` and ``ori_shape`` (and
+                ``scale_factor`` when a ``Pad`` transform enlarged
+                ``img_shape``).
+            input_size (tuple[int, int]): (H, W) of the padded model input.
+            mask_threshold (float): Logit threshold. Defaults to 0.
+            rescale (bool): Masks at ``ori_shape`` (True) or at the resized,
+                unpadded image size.
+
+        Returns:
+            Tensor: (N, H, W) bool masks.
+        """
+        content = content_shape(img_meta, input_size)
+        out_size = tuple(img_meta['ori_shape'][:2]) if rescale else content
+        # Chunks keep the full-size float maps of many instances in check.
+        masks = [
+            self.upscale_logits(chunk, input_size, content, out_size) >
+            mask_threshold for chunk in logits.split(UPSAMPLE_CHUNK_SIZE)
+        ]
+        if not masks:
+            return torch.zeros(
+                0, *out_size, dtype=torch.bool, device=logits.device)
+        return torch.cat(masks)

@@ -1,3 +1,4 @@
+"""Visualizer drawing prompts with ground-truth and predicted masks."""
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -9,8 +10,9 @@ from mmdet.registry import VISUALIZERS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import bitmap_to_polygon
 from mmdet.visualization import DetLocalVisualizer
-from ultrasam.evaluation import masks_to_numpy
-from ultrasam.structures import PromptType
+from ..evaluation import masks_to_numpy
+from ..structures import PromptType
+from ..utils import to_numpy
 
 _BOX_TYPES = (PromptType.BOX, PromptType.POINT_AND_BOX)
 _WRITABLE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -114,7 +116,6 @@ class PromptVisualizer(DetLocalVisualizer):
         image = image.clip(0, 255).astype(np.uint8)
         panels = []
         if data_sample is not None:
-            data_sample = data_sample.cpu()
             gt = data_sample.get('gt_instances', InstanceData())
             pred = data_sample.get('pred_instances')
             original = self._is_original_frame(image, data_sample, pred)
@@ -132,7 +133,7 @@ class PromptVisualizer(DetLocalVisualizer):
                         f'{name}: predicted masks are {masks.shape[1:]} but '
                         f'the image is {image.shape[:2]}; predictions are '
                         'drawn on the original image')
-                scores = np.asarray(pred.scores, np.float64)
+                scores = to_numpy(pred.scores, np.float64)
                 keep = np.flatnonzero(scores >= pred_score_thr)
                 if len(masks) != len(prompts):
                     # Not one prediction per prompt: draw the masks alone.
@@ -175,16 +176,16 @@ class PromptVisualizer(DetLocalVisualizer):
             # is ambiguous.
             return []
         coords = (
-            np.asarray(gt.point_coords, np.float64).reshape(num, -1, 2)
+            to_numpy(gt.point_coords, np.float64).reshape(num, -1, 2)
             if 'point_coords' in gt else np.zeros((num, 0, 2)))
         labels = (
-            np.asarray(gt.point_labels).reshape(num, -1)
+            to_numpy(gt.point_labels).reshape(num, -1)
             if 'point_labels' in gt else np.zeros((num, 0)))
         boxes = (
-            np.asarray(gt.prompt_boxes, np.float64).reshape(num, 4)
+            to_numpy(gt.prompt_boxes, np.float64).reshape(num, 4)
             if 'prompt_boxes' in gt else None)
         types = (
-            np.asarray(gt.prompt_types).reshape(num)
+            to_numpy(gt.prompt_types).reshape(num)
             if 'prompt_types' in gt else np.full(num, PromptType.POINT))
         if original:
             coords = _points_to_original(coords, data_sample)

@@ -41,19 +41,13 @@ model = dict(
         num_multimask_outputs=3,
         iou_head_depth=3,
         iou_head_hidden_dims=256,
-        loss_focal_weight=20.0,
-        loss_dice_weight=1.0,
-        loss_iou_weight=1.0),
-    train_cfg=dict(
-        num_refine_rounds=2,
-        multimask_output='auto',
-        corrective_clicks=True,
-        mask_only_rounds=1,
-        max_instances_per_image=None),
-    test_cfg=dict(
-        num_refine_rounds=0,
-        multimask_output='auto',
-        corrective_clicks=False,
-        mask_only_rounds=0,
-        mask_threshold=0.0,
-        instance_chunk_size=64))
+        # SAM's losses: focal x20 + dice on the selected mask, IoU MSE.
+        loss_focal=dict(
+            type='SamFocalLoss', alpha=0.25, gamma=2.0, loss_weight=20.0),
+        loss_dice=dict(type='SamDiceLoss', eps=1.0, loss_weight=1.0),
+        loss_iou=dict(type='SamIoULoss', loss_weight=1.0)),
+    # Interactive rounds, output mode and thresholds: UltraSam's documented
+    # defaults (ultrasam/models/ultrasam.py); override single keys here, e.g.
+    # test_cfg=dict(num_refine_rounds=1).
+    train_cfg=dict(),
+    test_cfg=dict())

@@ -1,3 +1,4 @@
+"""Per-instance Dice and IoU of promptable segmentation."""
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
@@ -7,7 +8,8 @@ from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
-from ultrasam.structures import PROMPT_TYPE_NAMES
+from ...structures import PROMPT_TYPE_NAMES
+from ...utils import to_numpy
 from ..functional import masks_to_numpy, original_gt_masks
 
 
@@ -72,8 +74,8 @@ class DiceIoUMetric(BaseMetric):
                 dict(
                     dice=dice,
                     iou=iou,
-                    prompt_types=np.asarray(gt['prompt_types']).reshape(-1),
-                    labels=np.asarray(gt['labels']).reshape(-1),
+                    prompt_types=to_numpy(gt['prompt_types']).reshape(-1),
+                    labels=to_numpy(gt['labels']).reshape(-1),
                     source=sample.get('source')))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:

@@ -1,3 +1,4 @@
+"""COCO mask / box AP of promptable-segmentation predictions."""
 import datetime
 import os.path as osp
 import tempfile
@@ -14,6 +15,7 @@ from mmdet.datasets.api_wrappers import COCO, COCOeval
 from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
 from mmdet.structures.mask import encode_mask_results
+from ...utils import to_numpy
 from ..functional import masks_to_numpy, original_gt_masks
 
 # Index of each reported area range in pycocotools' default ``areaRng``.
@@ -90,9 +92,9 @@ class PromptCocoMetric(CocoMetric):
             pred = sample['pred_instances']
             result = dict(
                 img_id=sample['img_id'],
-                bboxes=pred['bboxes'].cpu().numpy(),
-                scores=pred['scores'].cpu().numpy(),
-                labels=pred['labels'].cpu().numpy())
+                bboxes=to_numpy(pred['bboxes']),
+                scores=to_numpy(pred['scores']),
+                labels=to_numpy(pred['labels']))
             if 'masks' in pred:
                 result['masks'] = encode_mask_results(
                     masks_to_numpy(pred['masks']))
@@ -103,7 +105,7 @@ class PromptCocoMetric(CocoMetric):
                 if key not in sample or len(sample[key]['labels']) == 0:
                     continue
                 masks = original_gt_masks(sample, key)
-                labels = np.asarray(sample[key]['labels']).reshape(-1)
+                labels = to_numpy(sample[key]['labels']).reshape(-1)
                 for mask, label in zip(masks, labels):
                     rle = mask_utils.encode(
                         np.asfortranarray(mask.astype(np.uint8)))

@@ -8,17 +8,21 @@ The result loads strictly into the models of
     python tools/model_converters/sam_to_ultrasam.py sam_vit_b_01ec64.pth \
         checkpoints/sam_vit_b_01ec64_ultrasam.pth
 
+The source must hold all of SAM (image encoder, prompt encoder, mask decoder);
+an existing DST is overwritten only with ``--force``, the source never.
+
 Only the image encoder is renamed (segment-anything's ``ImageEncoderViT`` to
 mmpretrain's ``ViTSAM``); the prompt encoder and mask decoder of UltraSam use
 segment-anything's parameter names.
 """
-import argparse
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import torch
+
+from ultrasam.utils.checkpoint_conversion import converter_main
 
 # (pattern on the segment-anything key, replacement) for the image encoder.
 ENCODER_RULES = [
@@ -65,28 +69,10 @@ def convert_sam(state_dict: Dict[str, torch.Tensor]
     return converted
 
 
-def load_sam_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """State dict of a segment-anything checkpoint file (tensors only)."""
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    # Re-saved checkpoints sometimes nest the weights.
-    for key in ('state_dict', 'model'):
-        if isinstance(checkpoint, dict) and key in checkpoint and \
-                isinstance(checkpoint[key], dict):
-            checkpoint = checkpoint[key]
-    return checkpoint
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='segment-anything checkpoint')
-    parser.add_argument('dst', help='output UltraSam checkpoint')
-    args = parser.parse_args()
-    state_dict = convert_sam(load_sam_state_dict(args.src))
-    Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        dict(state_dict=state_dict, meta=dict(converted_from=args.src)),
-        args.dst)
-    print(f'saved {len(state_dict)} tensors to {args.dst}')
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    converter_main(
+        Path(__file__).name, __doc__.split('\n')[0], 'segment-anything',
+        convert_sam, argv=argv)
 
 
 if __name__ == '__main__':

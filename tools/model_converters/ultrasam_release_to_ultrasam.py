@@ -16,20 +16,19 @@ their ``SAM`` detector) differs from this implementation in three ways:
 The release also encoded prompt coordinates without segment-anything's
 half-pixel shift: its configs set ``prompt_encoder.coord_offset=0.0``.
 
-Usage::
+Usage (an existing output is overwritten only with ``--force``)::
 
     python tools/model_converters/ultrasam_release_to_ultrasam.py \
         UltraSam.pth checkpoints/ultrasam_release.pth
 """
-import argparse
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import torch
 
-from ultrasam.utils import allow_mmengine_checkpoint_globals
+from ultrasam.utils.checkpoint_conversion import converter_main
 
 # Rows of the release's label embedding table and where they go.
 LABEL_ROWS = {
@@ -124,23 +123,13 @@ def convert_release(state_dict: Dict[str, torch.Tensor]
     return converted
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='original UltraSam release checkpoint')
-    parser.add_argument('dst', help='output checkpoint')
-    args = parser.parse_args()
-    # MMEngine checkpoints carry a few non-tensor objects; allow-list exactly
-    # those instead of unpickling arbitrary code.
-    allow_mmengine_checkpoint_globals()
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=True)
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    converted = convert_release(state_dict)
-    Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        dict(state_dict=converted, meta=dict(converted_from=args.src)),
-        args.dst)
-    print(f'saved {len(converted)} tensors to {args.dst}; load it with '
-          'model.mask_decoder.transformer.double_mlp_residual=True')
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    converter_main(
+        Path(__file__).name, __doc__.split('\n')[0], 'ultrasam-release',
+        convert_release,
+        note='; load it with '
+        'model.mask_decoder.transformer.double_mlp_residual=True',
+        argv=argv)
 
 
 if __name__ == '__main__':

@@ -1,3 +1,4 @@
+"""Random-number-generator states in checkpoints, restored for an exact resume."""
 import random
 from typing import Optional
 
@@ -18,7 +19,9 @@ class RNGStateHook(Hook):
     not the RNG states, so random decisions taken by the model during training (e.g.
     simulated corrective clicks) would differ from an uninterrupted run. The states of
     Python's ``random``, numpy and torch (CPU and CUDA) are stored at every checkpoint
-    and restored just before the first iteration after resume.
+    and restored just before the first iteration after resume. A checkpoint loaded only
+    for its weights (``load_from`` without resume, ``tools/test.py``) leaves the RNGs
+    as the run's own seed set them, and draws no warning.
 
     That is exact only if nothing the resumed run skips draws from these generators
     between the checkpoint and the next iteration. Two things would, so the hook
@@ -45,6 +48,7 @@ class RNGStateHook(Hook):
 
     def __init__(self) -> None:
         self._pending_state: Optional[dict] = None
+        self._loaded_without_state = False
         self._train_state: Optional[dict] = None
 
     @staticmethod
@@ -72,16 +76,23 @@ class RNGStateHook(Hook):
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         self._pending_state = checkpoint.get(self.CHECKPOINT_KEY)
-        if self._pending_state is None:
-            runner.logger.warning(
-                'the checkpoint holds no RNG state (saved without RNGStateHook); '
-                'random decisions after resume will differ from an '
-                'uninterrupted run')
+        self._loaded_without_state = self._pending_state is None
 
     def before_train(self, runner: Runner) -> None:
         loader = runner.train_dataloader
         if isinstance(loader, DataLoader) and loader.generator is None:
             loader.generator = torch.Generator().manual_seed(runner.seed)
+        # Checkpoints are also loaded to initialise weights (``load_from``
+        # without resume, tools/test.py); only a resume continues at iter > 0,
+        # and only a resume should continue the saved random sequence.
+        if runner.iter == 0:
+            self._pending_state = None
+            return
+        if self._loaded_without_state:
+            runner.logger.warning(
+                'the checkpoint holds no RNG state (saved without RNGStateHook); '
+                'random decisions after resume will differ from an '
+                'uninterrupted run')
         if self._pending_state is not None and (
                 runner.train_dataloader.num_workers == 0):
             runner.logger.warning(

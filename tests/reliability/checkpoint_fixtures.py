@@ -1,0 +1,134 @@
+"""Tiny models, state dicts and broken checkpoint files for the reliability tests
+of checkpoints, converters and the train / test entry points."""
+import hashlib
+import importlib.util
+import os
+import pickle
+from pathlib import Path
+from types import ModuleType
+from typing import Callable, Dict, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import HistoryBuffer
+from mmengine.registry import DefaultScope
+from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
+                                       PromptEncoder, Sam, TwoWayTransformer)
+
+import ultrasam
+from mmdet.registry import MODELS
+
+REPO = Path(ultrasam.__file__).resolve().parent.parent
+TINY_CONFIG = REPO / 'configs' / '_base_' / 'models' / 'ultrasam_vitt.py'
+VITB_CONFIG = REPO / 'configs' / '_base_' / 'models' / 'ultrasam_vitb.py'
+PHANTOM_CONFIG = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitt_phantom.py'
+US43D_CONFIG = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitb_us43d.py'
+
+
+def load_tool(relative_path: str) -> ModuleType:
+    """A script under tools/ as a module (its ``main(argv)`` runs in-process)."""
+    path = REPO / 'tools' / relative_path
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{path.stem}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_model(config: Path = TINY_CONFIG, seed: int = 0,
+                device: str = 'cpu') -> torch.nn.Module:
+    """The model of ``config``, seeded (``device='meta'``: shapes only)."""
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope('mmdet'), torch.device(device):
+        return MODELS.build(Config.fromfile(str(config)).model)
+
+
+def tiny_sam() -> Sam:
+    """A segment-anything model with the tiny config's sizes: its converted
+    state dict loads strictly into ``build_model()``."""
+    torch.manual_seed(0)
+    return Sam(
+        image_encoder=ImageEncoderViT(
+            img_size=256, patch_size=16, embed_dim=96, depth=2, num_heads=4,
+            out_chans=64, use_rel_pos=True, window_size=8,
+            global_attn_indexes=(1, )),
+        prompt_encoder=PromptEncoder(
+            embed_dim=64, image_embedding_size=(16, 16),
+            input_image_size=(256, 256), mask_in_chans=16),
+        mask_decoder=MaskDecoder(
+            transformer_dim=64,
+            transformer=TwoWayTransformer(
+                depth=2, embedding_dim=64, num_heads=4, mlp_dim=256),
+            iou_head_hidden_dim=64))
+
+
+def mmengine_checkpoint(state_dict: Dict[str, torch.Tensor]) -> dict:
+    """What MMEngine's CheckpointHook saves: weights, meta and a message hub
+    holding a HistoryBuffer (an allow-listed non-tensor global)."""
+    buffer = HistoryBuffer()
+    buffer.update(0.5)
+    return dict(
+        meta=dict(iter=4, epoch=0, seed=0),
+        state_dict=state_dict,
+        message_hub=dict(log_scalars={'train/loss': buffer}))
+
+
+def digest(path: Path) -> Optional[str]:
+    """sha256 of a file (None if absent): inputs must come out unchanged."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() \
+        if path.is_file() else None
+
+
+class _Payload:
+    """Unpickling it would create the directory ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return os.mkdir, (self.marker, )
+
+
+def _truncated(path: Path) -> None:
+    torch.save({'w': torch.ones(64)}, path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def _nan(path: Path) -> None:
+    weights = {'a.weight': torch.ones(4), 'b.weight': torch.ones(3, 2)}
+    weights['b.weight'][1, 0] = float('nan')
+    weights['b.weight'][2, 1] = float('inf')
+    torch.save(dict(state_dict=weights), path)
+
+
+# name -> (writes the file at the given path, words the error must contain).
+UNREADABLE_CHECKPOINTS: Dict[str, tuple] = {
+    'missing': (lambda path: None, 'no such file'),
+    'directory': (lambda path: path.mkdir(), 'is a directory'),
+    'empty file': (lambda path: path.write_bytes(b''), 'empty (0 bytes)'),
+    'truncated': (_truncated, 'truncated'),
+    'text file': (lambda path: path.write_text('not weights\n'),
+                  'not a torch checkpoint'),
+    'pickled list': (lambda path: torch.save([torch.ones(2)], path),
+                     'holds a list'),
+    'malicious torch.save': (
+        lambda path: torch.save({'w': _Payload(path.with_suffix('.pwned'))},
+                                path), 'refused'),
+    'malicious plain pickle': (
+        lambda path: path.write_bytes(
+            pickle.dumps(_Payload(path.with_suffix('.pwned')), protocol=4)),
+        'refused'),
+    'empty dict': (lambda path: torch.save({}, path), 'no weights'),
+    'non-tensor entry': (
+        lambda path: torch.save({'w': torch.ones(2), 'epoch': 3}, path),
+        "entry 'epoch' is a int"),
+    'non-finite weights': (_nan, 'b.weight holds 2 NaN/inf values of 6'),
+}
+
+
+def write_unreadable(name: str, path: Path) -> Callable[[], bool]:
+    """Write the case ``name`` at ``path``; returns a check that no payload
+    ran while reading it."""
+    UNREADABLE_CHECKPOINTS[name][0](path)
+    return lambda: not path.with_suffix('.pwned').exists()

@@ -389,7 +389,7 @@ def report_lines(manifest: dict) -> List[str]:
             lines.append(f'    skipped {entry["count"]}: {reason} '
                          f'(e.g. {entry["examples"][0]})')
         if info['unexpected_values']:
-            lines.append('    label values outside the spec (pixels): ' +
+            lines.append('    values outside the spec (pixels, or shapes): ' +
                          ', '.join(f'{k}: {v}' for k, v in
                                    info['unexpected_values'].items()))
         for warning in info['split_notes']['warnings']:

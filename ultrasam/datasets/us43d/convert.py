@@ -45,7 +45,9 @@ def convert_sample(spec_name: str, sample: Sample, images_dir: str,
             unexpected.update(frame.unexpected)
     except SkipSample as skip:
         skips.append(tuple(skip.args))
-    except (RawReadError, cv2.error) as err:
+    except RawReadError as err:
+        skips.append(('unreadable file', str(err)))
+    except cv2.error as err:
         skips.append(('unreadable file', f'{sample.source.path}: {err}'))
     return dict(records=records, skips=skips, unexpected=dict(unexpected))
 

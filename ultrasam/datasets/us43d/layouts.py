@@ -327,11 +327,11 @@ class PairedFiles(Layout):
                 skips.append(('image without a mask', raw.path))
                 continue
             try:
-                fields = self._translate(fields, raw.path)
                 mask_entries = tuple(
                     (mask, index, self._translate({**fields, **mask_fields},
                                                   mask.path))
                     for mask, index, mask_fields in masks.get(key, []))
+                fields = self._translate(fields, raw.path)
                 key_text, group, part = self._finish(key, fields, raw.path)
             except SkipSample as skip:
                 skips.append(skip.args)

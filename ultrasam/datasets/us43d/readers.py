@@ -29,6 +29,8 @@ _NIFTI_TYPES = {
     1280: np.uint64
 }
 _NIFTI_RGB24 = 128
+# Errors of a truncated or corrupt compressed stream.
+_CORRUPT = (zlib.error, OSError, EOFError)
 
 
 class _ZlibReader(io.RawIOBase):
@@ -75,10 +77,11 @@ class Volume:
         raw (RawFile): The file.
         shape (tuple[int]): Array shape, slowest axis first.
         dtype (np.dtype): Element type, with byte order.
-        offset (int): Byte offset of the data in the (decompressed) stream.
+        offset (int): Byte offset of the data in the decompressed stream.
         compression (str, optional): ``'zlib'`` or ``'gzip'``.
         scale (tuple[float, float], optional): NIfTI ``scl_slope, scl_inter``.
         channels (bool): The last axis holds the channels of one image.
+        file_offset (int): Bytes of the file before the (compressed) data.
     """
 
     def __init__(self,
@@ -88,13 +91,15 @@ class Volume:
                  offset: int,
                  compression: Optional[str] = None,
                  scale: Optional[Tuple[float, float]] = None,
-                 channels: bool = False) -> None:
+                 channels: bool = False,
+                 file_offset: int = 0) -> None:
         self.raw, self.shape, self.dtype = raw, tuple(shape), np.dtype(dtype)
         self.offset, self.compression, self.scale = offset, compression, scale
-        self.channels = channels
+        self.channels, self.file_offset = channels, file_offset
 
     def _stream(self) -> BinaryIO:
         stream = self.raw.open()
+        _read_exact(stream, self.file_offset, self.raw.path)
         if self.compression == 'gzip':
             stream = gzip.GzipFile(fileobj=stream)
         elif self.compression == 'zlib':
@@ -112,17 +117,24 @@ class Volume:
     def slices(self) -> Iterator[np.ndarray]:
         """The slices along axis 0, in order."""
         per_slice = int(np.prod(self.shape[1:])) * self.dtype.itemsize
-        with self._stream() as stream:
-            for _ in range(self.shape[0]):
-                data = _read_exact(stream, per_slice, self.raw.path)
-                yield self._finish(
-                    np.frombuffer(data, self.dtype).reshape(self.shape[1:]))
+        try:
+            with self._stream() as stream:
+                for _ in range(self.shape[0]):
+                    data = _read_exact(stream, per_slice, self.raw.path)
+                    yield self._finish(
+                        np.frombuffer(data, self.dtype).reshape(
+                            self.shape[1:]))
+        except _CORRUPT as err:
+            raise RawReadError(f'{self.raw.path}: corrupt data ({err})')
 
     def read(self) -> np.ndarray:
         """The whole array."""
         size = int(np.prod(self.shape)) * self.dtype.itemsize
-        with self._stream() as stream:
-            data = _read_exact(stream, size, self.raw.path)
+        try:
+            with self._stream() as stream:
+                data = _read_exact(stream, size, self.raw.path)
+        except _CORRUPT as err:
+            raise RawReadError(f'{self.raw.path}: corrupt data ({err})')
         return self._finish(np.frombuffer(data, self.dtype).reshape(self.shape))
 
 
@@ -156,8 +168,8 @@ def open_metaimage(raw: RawFile) -> Volume:
     if channels > 1:
         shape += (channels, )
     compressed = header.get('CompressedData', 'False') == 'True'
-    return Volume(raw, shape, dtype, offset, 'zlib' if compressed else None,
-                  channels=channels > 1)
+    return Volume(raw, shape, dtype, 0, 'zlib' if compressed else None,
+                  channels=channels > 1, file_offset=offset)
 
 
 def open_nifti(raw: RawFile) -> Volume:
@@ -232,8 +244,9 @@ def load_npy(data: bytes, where: str) -> np.ndarray:
     stream = io.BytesIO(data)
     try:
         version = np.lib.format.read_magic(stream)
-        shape, fortran, dtype = np.lib.format._read_array_header(
-            stream, version)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(stream)
         if dtype.hasobject:
             return _SafeUnpickler(stream).load()
         array = np.frombuffer(stream.read(), dtype)

@@ -1,6 +1,7 @@
 """build_us43d.py: listing, missing datasets, resuming, refusals, recipes."""
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 import ultrasam
 from ultrasam.datasets.us43d import all_specs
 from us43d_fixtures import (bus, bus_bra, busi, camus, echonet_dynamic,
-                            thyroid_bundle)
+                            fast_u_net, thyroid_bundle)
 
 REPO = Path(ultrasam.__file__).resolve().parent.parent
 _SPEC = importlib.util.spec_from_file_location(
@@ -48,7 +49,7 @@ def test_missing_dataset_resume_and_interruption(tmp_path, capsys):
     run('--raw-root', raw, '--out', out, '--datasets', 'BUS', 'CAMUS')
     text = capsys.readouterr().out
     assert f'CAMUS: not found: expected {raw}/CAMUS/' in text
-    assert 'humanheart-project' in text and 'missing 1 dataset(s): CAMUS' in text
+    assert 'humanheart-project' in text and 'not built: 1 dataset(s): CAMUS' in text
     manifest = json.loads((out / 'manifest.json').read_text())
     assert manifest['datasets']['CAMUS']['status'] == 'missing'
     assert not manifest['complete']
@@ -141,3 +142,28 @@ def test_zero_shot_root(tmp_path):
     assert len(test['images']) == 2
     assert all((root / 'images' / img['file_name']).is_file()
                for img in test['images'])
+
+
+def test_unreadable_archive_reported_then_fixed(tmp_path, capsys):
+    raw, out = tmp_path / 'raw', tmp_path / 'out'
+    (raw / 'Fast-U-Net' / 'Dataset' / 'AC').mkdir(parents=True)
+    (raw / 'Fast-U-Net' / 'Dataset' / 'AC' / 'AC_image1.rar').write_bytes(
+        b'Rar!\x1a\x07\x00')
+    run('--raw-root', raw, '--out', out, '--datasets', 'Fast-U-Net')
+    text = capsys.readouterr().out
+    assert 'Fast-U-Net: nothing converted' in text
+    assert 'cannot read Fast-U-Net/Dataset/AC/AC_image1.rar (extract it)' in text
+    fast_u_net(raw)  # the user extracts the archives: the rerun builds
+    run('--raw-root', raw, '--out', out, '--datasets', 'Fast-U-Net')
+    assert json.loads((out / 'manifest.json').read_text())['complete']
+
+
+def test_converted_dataset_survives_deleting_raw(tmp_path, capsys):
+    raw, out = tmp_path / 'raw', tmp_path / 'out'
+    bus(raw)
+    run('--raw-root', raw, '--out', out, '--datasets', 'BUS')
+    before = coco(out, 'train')
+    shutil.rmtree(raw / 'BUS')
+    run('--raw-root', raw, '--out', out, '--datasets', 'BUS')
+    assert 'BUS: already converted, reused' in capsys.readouterr().out
+    assert coco(out, 'train') == before

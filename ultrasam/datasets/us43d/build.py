@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from mmengine.utils import ProgressBar
 
 from .convert import convert_sample
-from .rawfs import dataset_files, fingerprint, scan
+from .rawfs import RawReadError, dataset_files, fingerprint, scan
 from .spec import SPEC_VERSION, DatasetSpec, all_specs
 from .splits import SPLITS, assign_splits
 
@@ -166,6 +166,12 @@ class Builder:
         for spec in self.specs:
             folder = locate(self.raw_root, spec)
             if folder is None:
+                if osp.isfile(self._part_path(spec)):
+                    # The raw files may be deleted once converted.
+                    done = _read_json(self._part_path(spec))
+                    if done['spec_version'] == SPEC_VERSION:
+                        found[spec.name] = (done['folder'],
+                                            done['fingerprint'])
                 continue
             digest = fingerprint(dataset_files(self.raw_root, folder))
             part = self._part_path(spec)
@@ -183,6 +189,7 @@ class Builder:
                     dict(spec_version=SPEC_VERSION,
                          settings=self.settings.as_dict(),
                          complete=False))
+        problems = {}
         for spec in self.specs:
             if spec.name not in found:
                 self.log(missing_message(spec, self.raw_root))
@@ -190,8 +197,14 @@ class Builder:
             if osp.isfile(self._part_path(spec)):
                 self.log(f'{spec.name}: already converted, reused')
                 continue
-            self._convert(spec, *found[spec.name])
-        manifest = self._merge(found)
+            try:
+                problem = self._convert(spec, *found[spec.name])
+            except RawReadError as err:
+                problem = f'{spec.name}: failed: {err}'
+            if problem:
+                self.log(problem)
+                problems[spec.name] = problem
+        manifest = self._merge(found, problems)
         _write_json(osp.join(self.out, MANIFEST), manifest)
         for line in report_lines(manifest):
             self.log(line)
@@ -200,7 +213,9 @@ class Builder:
     def _part_path(self, spec: DatasetSpec) -> str:
         return osp.join(self.out, 'parts', f'{spec.slug}.json')
 
-    def _convert(self, spec: DatasetSpec, folder: str, digest: str) -> None:
+    def _convert(self, spec: DatasetSpec, folder: str,
+                 digest: str) -> Optional[str]:
+        """Convert one dataset into ``parts/``; a message when nothing is."""
         images_dir = osp.join(self.out, 'images')
         scratch = osp.join(self.out, '.scratch', spec.slug)
         shutil.rmtree(osp.join(images_dir, spec.slug), ignore_errors=True)
@@ -224,6 +239,16 @@ class Builder:
                 bar.update()
         if bar is not None:
             self.log('')
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not records:
+            # No part file: a rerun looks again once the files are fixed.
+            hint = ''.join(f'; cannot read {a} (extract it)'
+                           for a in scanned.unsupported)
+            reasons = ', '.join(sorted({reason for reason, _ in skips}))
+            return (f'{spec.name}: nothing converted from '
+                    f'{osp.join(self.raw_root, folder)}: expected '
+                    f'{"; ".join(spec.layout.expected())}{hint}' +
+                    (f' (skipped: {reasons})' if reasons else ''))
         _write_json(
             self._part_path(spec),
             dict(dataset=spec.name,
@@ -237,7 +262,7 @@ class Builder:
                  records=records,
                  skips=[list(s) for s in skips],
                  unexpected=dict(unexpected)))
-        shutil.rmtree(scratch, ignore_errors=True)
+        return None
 
     def _map(self, work, samples):
         if self.workers == 1 or len(samples) < 2:
@@ -253,15 +278,19 @@ class Builder:
         return results()
 
     # merge -------------------------------------------------------------
-    def _merge(self, found: Dict[str, Tuple[str, str]]) -> dict:
+    def _merge(self, found: Dict[str, Tuple[str, str]],
+               problems: Dict[str, str]) -> dict:
         settings = self.settings
         use_official = ('train', 'val', 'test')
         merged = {split: dict(images=[], annotations=[]) for split in SPLITS}
         image_id = annotation_id = 0
         datasets = {}
         for spec in self.specs:
-            if spec.name not in found or not osp.isfile(
-                    self._part_path(spec)):
+            if spec.name in problems:
+                datasets[spec.name] = dict(status='not converted',
+                                           message=problems[spec.name])
+                continue
+            if spec.name not in found:
                 datasets[spec.name] = dict(
                     status='missing',
                     message=missing_message(spec, self.raw_root))
@@ -372,7 +401,7 @@ def report_lines(manifest: dict) -> List[str]:
     totals = Counter()
     for name, info in manifest['datasets'].items():
         if info['status'] != 'built':
-            lines.append(f'{name:<28} MISSING')
+            lines.append(f'{name:<28} {info["status"].upper()}')
             continue
         cells = []
         for split in SPLITS:
@@ -400,5 +429,6 @@ def report_lines(manifest: dict) -> List[str]:
         f'{s} {totals[f"{s}_images"]} images / {totals[f"{s}_instances"]} '
         'instances' for s in SPLITS))
     if missing:
-        lines.append(f'missing {len(missing)} dataset(s): {", ".join(missing)}')
+        lines.append(f'not built: {len(missing)} dataset(s): '
+                     f'{", ".join(missing)} (see above)')
     return lines

@@ -8,13 +8,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 from mmdet.registry import MODELS
 from ..datasets.image_io import to_uint8
 from ..models import UltraSam
 from ..structures import POINT_LABELS, check_prompt_shapes
-from ..utils import to_numpy
+from ..utils import load_model_weights, to_numpy
 
 ArrayOrNone = Optional[np.ndarray]
 
@@ -78,8 +77,7 @@ class UltraSamPredictor:
         init_default_scope(config.get('default_scope', 'mmdet'))
         model = MODELS.build(config.model)
         if checkpoint is not None:
-            load_checkpoint(
-                model, str(checkpoint), map_location='cpu', strict=True)
+            load_model_weights(model, checkpoint, strict=True)
         return cls(model.to(device))
 
     @property

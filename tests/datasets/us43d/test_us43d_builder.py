@@ -62,7 +62,7 @@ def test_missing_dataset_resume_and_interruption(tmp_path, capsys):
             for img in coco(out, s)['images']} == {'BUS'}
 
     camus(raw)  # downloaded later: the rerun adds it, BUS is reused
-    run('--raw-root', raw, '--out', out, '--datasets', 'BUS', 'CAMUS')
+    run('--raw-root', raw, '--out', out, '--datasets', 'camus', 'BUS')
     text = capsys.readouterr().out
     assert 'BUS: already converted, reused' in text
     assert 'CAMUS: 9 files' in text

@@ -86,7 +86,7 @@ def list_datasets(raw_root: str) -> None:
             status = f'missing (expected {osp.join(raw_root, spec.name)}/)'
         else:
             count = len(dataset_files(raw_root, folder))
-            status = f'found {osp.join(raw_root, folder)}/ ({count} files)'
+            status = f'found {osp.join(raw_root, folder)}/ ({count} file(s))'
         print(f'{spec.name} [{spec.anatomy}]: {status}')
         print(f'    download: {spec.url}')
         print(f'    licence:  {spec.licence}')
@@ -105,10 +105,11 @@ def main(argv=None) -> None:
         return
     if not args.out:
         sys.exit(f'{PROG}: error: --out is required (or use --list)')
-    selected = (_names(args.datasets, '--datasets')
-                if args.datasets else [s.name for s in all_specs()])
-    excluded = set(_names(args.exclude, '--exclude'))
-    selected = [n for n in selected if n not in excluded]
+    chosen = set(_names(args.datasets, '--datasets')
+                 if args.datasets else [s.name for s in all_specs()])
+    chosen -= set(_names(args.exclude, '--exclude'))
+    # In spec order: the selection is part of the build's settings.
+    selected = [s.name for s in all_specs() if s.name in chosen]
     if not selected:
         sys.exit(f'{PROG}: error: no dataset left to build')
     ratios = args.ratios or (ORIGINAL_RATIOS if args.recipe == 'original'

@@ -1,13 +1,18 @@
 """build_us43d.py: listing, missing datasets, resuming, refusals, recipes."""
 import importlib.util
+import io
 import json
+import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import ultrasam
 from ultrasam.datasets.us43d import all_specs
+from ultrasam.datasets.us43d.rawfs import RawReadError
+from ultrasam.datasets.us43d.readers import load_npy
 from us43d_fixtures import (bus, bus_bra, busi, camus, echonet_dynamic,
                             fast_u_net, thyroid_bundle)
 
@@ -57,7 +62,7 @@ def test_missing_dataset_resume_and_interruption(tmp_path, capsys):
             for img in coco(out, s)['images']} == {'BUS'}
 
     camus(raw)  # downloaded later: the rerun adds it, BUS is reused
-    run('--raw-root', raw, '--out', out, '--datasets', 'BUS', 'CAMUS')
+    run('--raw-root', raw, '--out', out, '--datasets', 'camus', 'BUS')
     text = capsys.readouterr().out
     assert 'BUS: already converted, reused' in text
     assert 'CAMUS: 9 files' in text
@@ -167,3 +172,16 @@ def test_converted_dataset_survives_deleting_raw(tmp_path, capsys):
     run('--raw-root', raw, '--out', out, '--datasets', 'BUS')
     assert 'BUS: already converted, reused' in capsys.readouterr().out
     assert coco(out, 'train') == before
+
+
+class _Payload:
+
+    def __reduce__(self):
+        return (os.system, ('echo pwned',))
+
+
+def test_pickled_masks_cannot_run_code():
+    stream = io.BytesIO()
+    np.save(stream, np.array([_Payload()], dtype=object), allow_pickle=True)
+    with pytest.raises(RawReadError, match='refusing to load'):
+        load_npy(stream.getvalue(), 'FASS/ARRAY_FORMAT/P001.npy')

@@ -9,7 +9,7 @@ structure is made of separate rectangles, so its instance count is known.
 import gzip
 import io
 import json
-import pickle
+import shutil
 import struct
 import tarfile
 import zipfile
@@ -533,18 +533,20 @@ def _echonet_videos(root: Path, names: Sequence[str], count: int) -> None:
 
 @factory
 def echonet_dynamic(raw):
-    root = raw / 'EchoNet-Dynamic' / 'EchoNet-Dynamic'
-    _echonet_videos(root / 'Videos', ('0X1A', '0X2B', '0X3C'), 8)
+    staging = raw / '.staging'  # videos are zipped as distributed
+    _echonet_videos(staging, ('0X1A', '0X2B', '0X3C'), 8)
+    files = {f'EchoNet-Dynamic/Videos/{p.name}': p.read_bytes()
+             for p in sorted(staging.iterdir())}
+    shutil.rmtree(staging)
     rows = ['FileName,X1,Y1,X2,Y2,Frame']
     for name, frame in (('0X1A', 2), ('0X1A', 5), ('0X2B', 3), ('0X3C', 20)):
         rows.append(f'{name}.avi,16,2,16,30,{frame}')  # long axis: dropped
         for y in range(4, 24, 4):
             rows.append(f'{name}.avi,8,{y},24,{y},{frame}')
-    write(root, {
-        'VolumeTracings.csv': '\n'.join(rows).encode(),
-        'FileList.csv': b'FileName,EF,Split\n0X1A,60,TRAIN\n0X2B,55,TEST\n'
-                        b'0X3C,50,VAL\n',
-    })
+    files['EchoNet-Dynamic/VolumeTracings.csv'] = '\n'.join(rows).encode()
+    files['EchoNet-Dynamic/FileList.csv'] = (
+        b'FileName,EF,Split\n0X1A,60,TRAIN\n0X2B,55,TEST\n0X3C,50,VAL\n')
+    write(raw / 'EchoNet-Dynamic', {'EchoNet-Dynamic.zip': zip_bytes(files)})
     return {'EchoNet-Dynamic': Expect(3, {'left_ventricle': 3},
                                       test_images=1, val_images=0,
                                       skips={'not in the video': 1})}

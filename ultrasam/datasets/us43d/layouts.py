@@ -10,8 +10,10 @@ yields decoded frames of one sample, streaming volumes and videos.
 import csv
 import io
 import json
+import os
 import re
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import (Any, Dict, Iterator, List, Mapping, Optional, Sequence,
                     Tuple, Union)
@@ -21,13 +23,25 @@ import numpy as np
 from .masks import MaskDecoder, fit_mask, rasterise_polygons
 from .readers import (decode_image, load_npy, open_volume, read_plane,
                       video_frames)
-from .rawfs import RawFile, RawReadError
+from .rawfs import RawFile
 
 Fields = Dict[str, str]
 
 
 class SkipSample(Exception):
     """A sample (or frame) is skipped: ``args = (reason, path)``."""
+
+
+@contextmanager
+def _on_disk(raw: RawFile, scratch: str) -> Iterator[str]:
+    """A path of the file; a copy made from an archive is removed after use,
+    so that converting a zip of videos never holds more than one copy."""
+    path = raw.local_path(scratch)
+    try:
+        yield path
+    finally:
+        if raw.member is not None and os.path.exists(path):
+            os.remove(path)
 
 
 def _compile(pattern: str) -> 're.Pattern':
@@ -288,7 +302,8 @@ class PairedFiles(Layout):
         self.require_masks = require_masks
 
     def expected(self) -> List[str]:
-        return ([self.source_pattern] + [r.pattern for r in self.masks] +
+        return ([self.source_pattern] +
+                [f'{r.pattern} ({r.decoder.describe()})' for r in self.masks] +
                 self.describe_tables())
 
     def plan(self, files: List[RawFile], scratch: str) -> Plan:
@@ -487,20 +502,20 @@ class VideoFrameMasks(PairedFiles):
         for entry in sample.masks:
             by_frame[int(entry[2]['frame']) - self.frame_base].append(entry)
         last = -1
-        path = sample.source.local_path(scratch)
-        for number, image in enumerate(video_frames(path,
-                                                    sample.source.path)):
-            last = number
-            if number not in by_frame:
-                continue
-            try:
-                structures, unexpected = self._decode_masks(
-                    sample, image.shape[:2], None, by_frame[number])
-            except SkipSample as skip:
-                yield skip
-                continue
-            yield Frame(f'__{number:05d}', image, structures, unexpected,
-                        number)
+        with _on_disk(sample.source, scratch) as path:
+            for number, image in enumerate(
+                    video_frames(path, sample.source.path)):
+                last = number
+                if number not in by_frame:
+                    continue
+                try:
+                    structures, unexpected = self._decode_masks(
+                        sample, image.shape[:2], None, by_frame[number])
+                except SkipSample as skip:
+                    yield skip
+                    continue
+                yield Frame(f'__{number:05d}', image, structures, unexpected,
+                            number)
         for number in sorted(by_frame):
             if number > last:
                 for raw, _, _ in by_frame[number]:
@@ -608,16 +623,16 @@ class VideoTracings(Layout):
 
     def frames(self, sample, scratch):
         polygons: Dict[int, List[float]] = sample.extra
-        path = sample.source.local_path(scratch)
         last = -1
-        for number, image in enumerate(video_frames(path,
-                                                    sample.source.path)):
-            last = number
-            if number in polygons:
-                mask = rasterise_polygons([polygons[number]],
-                                          *image.shape[:2])
-                yield Frame(f'__{number:05d}', image, [(self.name, mask)],
-                            Counter(), number)
+        with _on_disk(sample.source, scratch) as path:
+            for number, image in enumerate(
+                    video_frames(path, sample.source.path)):
+                last = number
+                if number in polygons:
+                    mask = rasterise_polygons([polygons[number]],
+                                              *image.shape[:2])
+                    yield Frame(f'__{number:05d}', image,
+                                [(self.name, mask)], Counter(), number)
         for number in sorted(polygons):
             if number > last or number < 0:
                 yield SkipSample(f'traced frame {number} is not in the video',

@@ -343,10 +343,20 @@ def orient(array: np.ndarray, orientation: Optional[str]) -> np.ndarray:
 
 def instances(mask: np.ndarray) -> List[np.ndarray]:
     """8-connected components of a binary mask, largest first."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return []
+    # Labelling only the occupied box is much faster for small structures.
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        mask.astype(np.uint8), connectivity=8)
+        mask[box].astype(np.uint8), connectivity=8)
     order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
-    return [labels == k for k in order]
+    parts = []
+    for k in order:
+        part = np.zeros(mask.shape, bool)
+        part[box] = labels == k
+        parts.append(part)
+    return parts
 
 
 def encode(mask: np.ndarray) -> Dict:

@@ -1,11 +1,13 @@
-"""tools/analysis_tools/browse_dataset.py draws sampled prompts for a dataset."""
+"""tools/analysis_tools/browse_dataset.py draws sampled prompts for a dataset.
+
+Its bad inputs are in ``tests/reliability/test_datasets.py``.
+"""
 import importlib.util
 import json
 import os.path as osp
 
 import cv2
 import numpy as np
-import pytest
 
 import ultrasam
 
@@ -66,16 +68,3 @@ train_dataloader = dict(dataset=dict(
     green = (drawing[..., 1] > 200) & (drawing[..., 0] < 80) & (
         drawing[..., 2] < 80)
     assert green.any()
-
-
-def test_split_without_dataloader_exits_with_a_message(tmp_path):
-    config = tmp_path / 'no_val.py'
-    config.write_text("default_scope = 'mmdet'\nval_dataloader = None\n")
-    tool = load_tool()
-    for split in ('val', 'test'):  # None, missing
-        with pytest.raises(SystemExit) as error:
-            tool.main([str(config), '--out', str(tmp_path), '--split', split])
-        assert str(error.value) == (
-            f'{config}: {split}_dataloader is missing or None, there is no '
-            f'{split} split to browse; pass another --split (train, val or '
-            'test)')

@@ -184,8 +184,10 @@ def test_check_inside(demo):
         image='us.png', points=[(99.5, 127., 1)], box=[0, 0, 99, 127])
     demo.check_inside(args, 128, 100)
     args.box = [0, 0, 100, 127]
-    with pytest.raises(SystemExit, match='--box 0,0,100,127 is outside the 100x128 '
-                       r'\(WxH\) image us.png'):
+    with pytest.raises(
+            SystemExit,
+            match=r'--box 0,0,100,127 is outside the 100x128 \(WxH\) image '
+            'us.png'):
         demo.check_inside(args, 128, 100)
     args.box = None
     args.points = [(-0.5, 3., 1)]

@@ -11,8 +11,8 @@ Examples:
 Coordinates are (x, y) pixels of the image (of the DICOM frame); a point's optional
 third value is its label: 1 foreground (default), 0 background. Prompts must lie
 inside the image. The outputs never replace an input file, and an existing output
-file is only replaced with --force. Every error is reported before the model runs
-and nothing is written then.
+file is only replaced with --force. Bad arguments and unreadable images are
+reported before the model is built; on any error nothing is written.
 """
 import argparse
 import math

@@ -1,8 +1,12 @@
 """Fixtures shared by the test directories: the tiny CPU config and its weights,
-and file snapshots that show a tool left its inputs untouched."""
+tool scripts imported in-process, and file snapshots that show a tool left its
+inputs untouched."""
+import functools
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, Dict, Union
 
 import pytest
@@ -40,6 +44,24 @@ def init_checkpoint(phantom_config: Path,
     path = tmp_path_factory.mktemp('init') / 'init.pth'
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
+
+
+@pytest.fixture(scope='session')
+def load_script() -> Callable[[str], ModuleType]:
+    """``load_script('tools/demo/image_demo.py')``: a tool script (path from
+    the repository root) imported as a module, to call its ``main(argv)``
+    in-process without a subprocess's seconds of imports. Each script is
+    imported once per session."""
+
+    @functools.cache
+    def load(relative_path: str) -> ModuleType:
+        path = REPO / relative_path
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 def _fingerprint(path: Path) -> str:

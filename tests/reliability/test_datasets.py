@@ -11,7 +11,6 @@ vanish in the training pipeline redrawn) are tested with their log lines in
 ``tests/datasets/test_ultrasound_coco_dataset.py``.
 """
 import copy
-import importlib.util
 import json
 import re
 import shutil
@@ -33,7 +32,6 @@ from ultrasam.datasets import ultrasound_coco
 from ultrasam.datasets.ultrasound_coco import ImagePipelineError
 
 REPO = Path(__file__).resolve().parents[2]
-BROWSE = REPO / 'tools' / 'analysis_tools' / 'browse_dataset.py'
 BASE_DATASET = REPO / 'configs' / '_base_' / 'datasets' / 'us_coco_prompt.py'
 HEIGHT, WIDTH = 40, 60
 PIPELINE = [
@@ -412,11 +410,8 @@ def test_bad_image_in_a_dataloader_worker(data_dir, snapshot):
 
 
 @pytest.fixture(scope='module')
-def browse() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('browse_dataset', BROWSE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def browse(load_script) -> ModuleType:
+    return load_script('tools/analysis_tools/browse_dataset.py')
 
 
 def browse_config(root: Path, name: str = 'browse.py',

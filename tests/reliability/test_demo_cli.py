@@ -10,7 +10,6 @@ script for real to check what a user sees on the terminal.
 The working cases (PNG, JPEG, DICOM frames, --force, negative values that are
 inside the image) are in ``tests/tools/test_image_demo.py``.
 """
-import importlib.util
 import os
 import subprocess
 import sys
@@ -186,11 +185,8 @@ CASES = [
 
 
 @pytest.fixture(scope='module')
-def demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('image_demo', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def demo(load_script) -> ModuleType:
+    return load_script('tools/demo/image_demo.py')
 
 
 @pytest.fixture(scope='module')

@@ -2,7 +2,6 @@
 
 Its bad inputs are in ``tests/reliability/test_datasets.py``.
 """
-import importlib.util
 import json
 import os.path as osp
 
@@ -14,15 +13,7 @@ import ultrasam
 REPO = osp.dirname(osp.dirname(ultrasam.__file__))
 
 
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'browse_dataset.py')
-    spec = importlib.util.spec_from_file_location('browse_dataset', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_browse_dataset_writes_one_png_per_image(tmp_path):
+def test_browse_dataset_writes_one_png_per_image(tmp_path, load_script):
     (tmp_path / 'images').mkdir()
     image = (np.random.RandomState(0).rand(30, 40) * 255).astype(np.uint8)
     cv2.imwrite(str(tmp_path / 'images' / 'us.png'), image)
@@ -59,7 +50,8 @@ train_dataloader = dict(dataset=dict(
     ]))
 """)
     out = tmp_path / 'out'
-    load_tool().main([str(config), '--out', str(out), '--max-images', '2'])
+    load_script('tools/analysis_tools/browse_dataset.py').main(
+        [str(config), '--out', str(out), '--max-images', '2'])
     written = sorted(p.name for p in out.iterdir())
     assert written == ['00000_us.png', '00001_us.png']
     drawing = cv2.imread(str(out / written[0]))

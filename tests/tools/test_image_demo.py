@@ -5,7 +5,6 @@ mmdet, ~5 s); the argument parsing is tested in-process. Bad inputs are in the
 reliability catalogue, ``tests/reliability/test_demo_cli.py``.
 """
 import argparse
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -30,11 +29,8 @@ JPEG2K = get_testdata_file('examples_jpeg2k.dcm')  # 480 x 640
 
 
 @pytest.fixture(scope='module')
-def demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('image_demo', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def demo(load_script) -> ModuleType:
+    return load_script('tools/demo/image_demo.py')
 
 
 @pytest.fixture(scope='module')

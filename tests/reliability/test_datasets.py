@@ -289,24 +289,42 @@ def test_pycocotools_failure_names_the_annotation(data_dir, snapshot,
     assert snapshot(data_dir) == before
 
 
-@pytest.mark.parametrize('min_size, message', [
-    (0, r'ann.json: none of its 2 images has a usable annotation, nothing '
-     r'to train on \(images without annotations are only kept for testing\)'),
-    (50, r'ann.json: none of its 2 images has a usable annotation and a '
-     r'side of at least min_size=50 pixels, nothing to train on'),
-],
-                         ids=['no_annotations', 'all_below_min_size'])
-def test_nothing_to_train_on(data_dir, snapshot, min_size, message):
-    coco = valid_coco()
-    if not min_size:
-        coco['annotations'] = []
-    write_json(data_dir / 'ann.json', coco)
+NO_ANNOTATION = (r'ann.json: none of its 2 images has a usable annotation, '
+                 r'nothing to train on \(images without annotations are only '
+                 r'kept for testing\)')
+FILTER = dict(filter_empty_gt=True, min_size=0)
+
+
+def drop_annotations(coco: dict) -> None:
+    coco['annotations'] = []
+
+
+def crowd_only(coco: dict) -> None:
+    for ann in coco['annotations']:
+        ann['iscrowd'] = 1
+
+
+# (edit of valid_coco(), filter_cfg, message).
+NOTHING_TO_TRAIN_ON = {
+    'no_annotations': (drop_annotations, FILTER, NO_ANNOTATION),
+    'no_annotations_without_filter_cfg': (drop_annotations, None,
+                                          NO_ANNOTATION),
+    'crowd_annotations_only': (crowd_only, FILTER, NO_ANNOTATION),
+    'all_below_min_size': (lambda coco: None, dict(FILTER, min_size=50),
+                           r'ann.json: none of its 2 images has a usable '
+                           r'annotation and a side of at least min_size=50 '
+                           r'pixels, nothing to train on'),
+}
+
+
+@pytest.mark.parametrize('edit, filter_cfg, message',
+                         NOTHING_TO_TRAIN_ON.values(),
+                         ids=NOTHING_TO_TRAIN_ON.keys())
+def test_nothing_to_train_on(data_dir, snapshot, edit, filter_cfg, message):
+    write_json(data_dir / 'ann.json', edited(edit))
     before = snapshot(data_dir)
     with pytest.raises(ValueError, match=message):
-        build(
-            data_dir,
-            test_mode=False,
-            filter_cfg=dict(filter_empty_gt=True, min_size=min_size))
+        build(data_dir, test_mode=False, filter_cfg=filter_cfg)
     assert snapshot(data_dir) == before
     # Testing keeps images without annotations (an empty prediction each).
     assert len(build(data_dir)) == 2

@@ -64,8 +64,8 @@ class UltrasoundCocoDataset(CocoDataset):
 
     Images without any usable annotation are dropped from training
     (``filter_cfg=dict(filter_empty_gt=True)``, with a log line) and kept for
-    testing, where they produce an empty prediction; a training set left without
-    any image is an error. An image whose instances all vanish in the training
+    testing, where they produce an empty prediction; a training set without any
+    usable annotation is an error. An image whose instances all vanish in the training
     pipeline (e.g. a mask thinner than a pixel after resizing) is skipped with a
     log line and another image is drawn. A transform failing on an image (an
     empty or undecodable file, an image so elongated that resizing rounds a side
@@ -439,19 +439,24 @@ class UltrasoundCocoDataset(CocoDataset):
 
     def filter_data(self) -> List[dict]:
         """Drop training images without a usable instance or smaller than
-        ``filter_cfg['min_size']``; keep everything in test mode."""
-        if self.test_mode or not self.filter_cfg:
+        ``filter_cfg['min_size']``; keep everything in test mode.
+
+        Raises:
+            ValueError: In training, when no image with a usable instance is
+                left (whatever ``filter_cfg`` says: the training pipeline would
+                redraw images without one forever).
+        """
+        if self.test_mode:
             return self.data_list
-        filter_empty = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        kept = []
-        for info in self.data_list:
-            if filter_empty and not any(not inst['ignore_flag']
-                                        for inst in info['instances']):
-                continue
-            if min(info['width'], info['height']) >= min_size:
-                kept.append(info)
-        if not kept:
+        filter_cfg = self.filter_cfg or {}
+        filter_empty = filter_cfg.get('filter_empty_gt', False)
+        min_size = filter_cfg.get('min_size', 0)
+        kept = [
+            info for info in self.data_list
+            if (_has_usable_instance(info) or not filter_empty)
+            and min(info['width'], info['height']) >= min_size
+        ]
+        if not any(map(_has_usable_instance, kept)):
             raise ValueError(
                 f'{self.ann_file}: none of its {len(self.data_list)} images has '
                 'a usable annotation' +
@@ -528,6 +533,11 @@ def _vanishing_resize(
     if min(new_h, new_w) >= 1:
         return None
     return (height, width), (new_h, new_w)
+
+
+def _has_usable_instance(data_info: dict) -> bool:
+    """Whether an image has an instance that is not ignored (crowd)."""
+    return any(not inst['ignore_flag'] for inst in data_info['instances'])
 
 
 def _is_int(value: Any) -> bool:

@@ -108,9 +108,11 @@ class UltraSamAutomaticMaskGenerator:
             Defaults to 16.
         points_per_batch (int): Prompts decoded at once; bounds memory
             (batch x candidates x H x W float logits). Defaults to 32.
-        pred_iou_thresh (float): Minimum predicted IoU. Defaults to 0.8.
+        pred_iou_thresh (float): Minimum predicted IoU (exclusive).
+            Defaults to 0.88 (segment-anything's; smaller models need
+            less).
         stability_score_thresh (float): Minimum stability score.
-            Defaults to 0.9.
+            Defaults to 0.95 (segment-anything's).
         stability_score_offset (float): Logit offset of the stability
             score. Defaults to 1.0.
         nms_thresh (float): Mask IoU above which the lower-scored of two
@@ -133,8 +135,8 @@ class UltraSamAutomaticMaskGenerator:
                  predictor: UltraSamPredictor,
                  points_per_side: int = 16,
                  points_per_batch: int = 32,
-                 pred_iou_thresh: float = 0.8,
-                 stability_score_thresh: float = 0.9,
+                 pred_iou_thresh: float = 0.88,
+                 stability_score_thresh: float = 0.95,
                  stability_score_offset: float = 1.0,
                  nms_thresh: float = 0.7,
                  crop_n_layers: int = 0,

@@ -2,6 +2,7 @@
 image encoder (run once per image) and the prompt encoder + mask decoder (run per
 click, with any number of points and an optional box and mask prompt)."""
 import json
+import warnings
 from pathlib import Path
 from typing import Dict, Tuple, Union
 
@@ -204,7 +205,16 @@ def export_onnx(model: UltraSam,
     side = max(model.input_size)
     height, width = model.input_size[0], model.input_size[1] * 3 // 4
     encoder, decoder = OnnxImageEncoder(model), OnnxPromptDecoder(model)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer flags Python-side shape checks and the decoder's
+        # padding branch (see the example below); the graphs are checked
+        # against PyTorch for every prompt kind instead (export_onnx.py).
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', 'Constant folding', UserWarning)
+        # torch.export (the new exporter) cannot trace the decoder's
+        # data-dependent padding branch; the TorchScript exporter can.
+        warnings.filterwarnings('ignore', '.*legacy TorchScript-based',
+                                DeprecationWarning)
         image = torch.rand(1, 3, height, width) * 255
         embeddings = encoder(image)
         low_res = model.low_res_size

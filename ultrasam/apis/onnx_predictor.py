@@ -1,0 +1,121 @@
+"""UltraSamPredictor's ``set_image`` / ``predict`` on the exported ONNX graphs,
+run by onnxruntime (no torch model needed)."""
+import json
+from pathlib import Path
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..structures import check_prompt_shapes
+from .onnx_export import META_FILE, resize_for_encoder
+
+ArrayOrNone = Optional[np.ndarray]
+
+
+class OnnxUltraSamPredictor:
+    """Prompted inference with ``tools/deployment/export_onnx.py``'s output.
+
+    Same conventions as :class:`UltraSamPredictor`: (x, y) pixels of the
+    original image, labels 1 / 0 (and -1 padding), box x1, y1, x2, y2,
+    low-res logits as mask prompt.
+
+    Args:
+        onnx_dir (str | Path): Directory with the two graphs and
+            ``ultrasam_onnx.json``.
+        providers (Sequence[str]): onnxruntime execution providers.
+            Defaults to the CPU.
+    """
+
+    def __init__(self,
+                 onnx_dir: Union[str, Path],
+                 providers: Sequence[str] = ('CPUExecutionProvider', )
+                 ) -> None:
+        import onnxruntime
+
+        onnx_dir = Path(onnx_dir)
+        meta_file = onnx_dir / META_FILE
+        if not meta_file.is_file():
+            raise FileNotFoundError(
+                f'{meta_file} not found: export the model with '
+                'tools/deployment/export_onnx.py')
+        self.meta = json.loads(meta_file.read_text())
+        self.encoder = onnxruntime.InferenceSession(
+            str(onnx_dir / self.meta['encoder']['file']),
+            providers=list(providers))
+        self.decoder = onnxruntime.InferenceSession(
+            str(onnx_dir / self.meta['decoder']['file']),
+            providers=list(providers))
+        self.features = None
+        self.original_size = None
+
+    def set_image(self, image: np.ndarray) -> None:
+        """Run the encoder graph on an H x W x 3 RGB or H x W image."""
+        self.features = self.original_size = None
+        if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or \
+                image.dtype not in (np.uint8, np.uint16):
+            raise TypeError('image must be an H x W (x 3) uint8 / uint16 '
+                            f'numpy array, got {getattr(image, "dtype", "")} '
+                            f'{getattr(image, "shape", type(image))}')
+        self.features = self.encoder.run(None, dict(
+            image=resize_for_encoder(image, self.meta['input_size'])))[0]
+        self.original_size = image.shape[:2]
+
+    def predict(self,
+                point_coords: ArrayOrNone = None,
+                point_labels: ArrayOrNone = None,
+                box: ArrayOrNone = None,
+                mask_input: ArrayOrNone = None,
+                multimask_output: bool = True,
+                return_logits: bool = False
+                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Masks (C, H, W), IoU predictions (C,) and low-res logits
+        (C, h, w), C = 3 candidates or 1 (see
+        :meth:`UltraSamPredictor.predict`)."""
+        if self.features is None:
+            raise RuntimeError(
+                'no image set: call set_image(image) before predict')
+        height, width = self.original_size
+        if point_coords is None and box is None and mask_input is None:
+            raise ValueError('give at least one of point_coords / '
+                             'point_labels, box or mask_input')
+        if box is not None:
+            box = np.asarray(box, np.float32).reshape(-1)
+            if box.size != 4:
+                raise ValueError(f'box must be (4,) or (1, 4), got {box.size} '
+                                 'values')
+            x1, y1, x2, y2 = box.tolist()
+            if not 0 <= x1 <= x2 < width or not 0 <= y1 <= y2 < height:
+                raise ValueError(
+                    f'box {box.tolist()} must be x1, y1, x2, y2 with 0 <= x1 '
+                    f'<= x2 < {width} and 0 <= y1 <= y2 < {height}')
+        check_prompt_shapes(
+            None if point_coords is None else np.asarray(point_coords)[None],
+            None if point_labels is None else np.asarray(point_labels)[None],
+            None if box is None else box[None],
+            None if mask_input is None else np.asarray(mask_input)[None],
+            self.meta['low_res_size'])
+        if point_coords is None:
+            coords, labels = np.zeros((1, 2)), -np.ones(1)
+        else:
+            coords, labels = np.asarray(point_coords), np.asarray(point_labels)
+            real = coords[labels != -1]
+            if ((real < 0) | (real >= [width, height])).any():
+                raise ValueError(f'points must lie inside the {width}x{height} '
+                                 f'(width x height) image, got {real.tolist()}')
+        low_res = self.meta['low_res_size']
+        feeds = dict(
+            image_embeddings=self.features,
+            point_coords=coords[None].astype(np.float32),
+            point_labels=labels[None].astype(np.float32),
+            box=(np.zeros(4) if box is None else box)[None].astype(np.float32),
+            has_box_input=np.array([box is not None], np.float32),
+            mask_input=(np.zeros((1, 1, *low_res)) if mask_input is None else
+                        np.asarray(mask_input)[None]).astype(np.float32),
+            has_mask_input=np.array([mask_input is not None], np.float32),
+            orig_im_size=np.array([height, width], np.float32))
+        masks, iou, logits = self.decoder.run(None, feeds)
+        keep = slice(1, None) if multimask_output else slice(0, 1)
+        masks, iou, logits = masks[0, keep], iou[0, keep], logits[0, keep]
+        if not return_logits:
+            masks = masks > self.meta['mask_threshold']
+        return masks, iou, logits

@@ -7,7 +7,7 @@
 const MARGIN = 24;
 // A drag shorter than this (display pixels) is a click.
 const DRAG_THRESHOLD = 5;
-const MAX_DISPLAY = { width: 960, height: 720, upscale: 3 };
+const MAX_DISPLAY = { width: 900, height: 620, upscale: 3 };
 
 const $ = (id) => document.getElementById(id);
 const canvas = $('canvas');
@@ -61,6 +61,9 @@ function layout() {
                    MAX_DISPLAY.upscale);
   canvas.width = Math.round(state.width * scale) + 2 * MARGIN;
   canvas.height = Math.round(state.height * scale) + 2 * MARGIN;
+  // For scripts that click image pixels (the browser test).
+  canvas.dataset.scale = String(scale);
+  canvas.dataset.margin = String(MARGIN);
 }
 
 function toImage(cx, cy) {

@@ -1,8 +1,9 @@
 """Fixtures of the interactive-tool tests: the trained demo checkpoint and a
 phantom with several lesions."""
 from pathlib import Path
-from typing import List, Tuple
+from typing import Callable, List, NamedTuple, Tuple
 
+import cv2
 import numpy as np
 import pytest
 
@@ -20,11 +21,33 @@ def demo_checkpoint() -> Path:
     return DATA / 'ultrasam_vitt_phantom_demo.pth'
 
 
+class LesionPhantom(NamedTuple):
+    """A phantom image, its lesion masks and a click inside each lesion."""
+    image: np.ndarray
+    lesions: List[np.ndarray]
+    clicks: List[Tuple[int, int]]
+
+
+def _deepest_pixel(mask: np.ndarray) -> Tuple[int, int]:
+    """(x, y) of the mask pixel farthest from its border."""
+    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(np.argmax(distance), mask.shape)
+    return int(x), int(y)
+
+
 @pytest.fixture(scope='session')
-def lesion_phantom() -> Tuple[np.ndarray, List[np.ndarray]]:
-    """A 256 px phantom with four lesions (three hyperechoic, one anechoic)
-    that the training set never saw: the gray image and the lesion masks."""
+def lesion_phantom() -> LesionPhantom:
+    """A 256 px gray phantom with four lesions that the training set never
+    saw, and for each the pixel deepest inside it (where a user clicks)."""
     sample = generate_phantom(np.random.default_rng(1008),
                               PhantomConfig(num_lesions=(4, 4)))
     assert len(sample.instances) == 4
-    return sample.image, [instance['mask'] for instance in sample.instances]
+    lesions = [instance['mask'] for instance in sample.instances]
+    return LesionPhantom(sample.image, lesions,
+                         [_deepest_pixel(m) for m in lesions])
+
+
+@pytest.fixture(scope='session')
+def dice() -> Callable[[np.ndarray, np.ndarray], float]:
+    """``dice(a, b)`` of two bool masks."""
+    return lambda a, b: float(2 * (a & b).sum() / (a.sum() + b.sum()))

@@ -16,21 +16,11 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from ultrasam.apis import UltraSamPredictor  # noqa: E402
 from ultrasam.apis.web_app import create_app  # noqa: E402
+from ultrasam.datasets.image_io import to_uint8  # noqa: E402
 
 # One interior click gives the demo model a mean Dice of 0.913 on the test
 # phantoms; 0.8 leaves room for a lesion that is harder than average.
 MIN_CLICK_DICE = 0.8
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    return float(2 * (a & b).sum() / (a.sum() + b.sum()))
-
-
-def interior_point(mask: np.ndarray) -> tuple:
-    """The lesion pixel farthest from its border, (x, y)."""
-    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
-    y, x = np.unravel_index(np.argmax(distance), mask.shape)
-    return int(x), int(y)
 
 
 def png(image: np.ndarray) -> bytes:
@@ -65,15 +55,16 @@ def open_image(client, data: bytes, filename: str) -> dict:
     return response.json()
 
 
-def test_click_undo_select_accept_and_downloads(client, lesion_phantom):
-    image, lesions = lesion_phantom
+def test_click_undo_select_accept_and_downloads(client, lesion_phantom,
+                                                dice):
+    image, lesions, clicks = lesion_phantom
     state = open_image(client, png(image), 'phantom.png')
     session = state['session']
     assert (state['width'], state['height'], state['num_frames']) == (256, 256,
                                                                       1)
     assert state['encode_ms'] > 0 and state['candidates'] == []
 
-    x, y = interior_point(lesions[0])
+    x, y = clicks[0]
     state = client.post(f'/api/sessions/{session}/points',
                         json=dict(x=x, y=y, label=1)).json()
     # A single point is ambiguous: the model's three candidates, best first
@@ -137,12 +128,21 @@ def test_click_undo_select_accept_and_downloads(client, lesion_phantom):
 
 
 def test_embedding_cache_and_dicom_frames(client, lesion_phantom):
-    image, _ = lesion_phantom
+    image = lesion_phantom.image
     first = open_image(client, png(image), 'a.png')
     # The same pixels in another file: the embedding is reused.
     again = open_image(client, png(image), 'copy.png')
     assert again['encode_ms'] == 0
     assert again['embedding_cache']['hits'] > first['embedding_cache']['hits']
+    # A 16-bit PNG is stretched from its own min / max to 8 bits, as in the
+    # data pipeline; the same 8-bit pixels uploaded before share the
+    # embedding.
+    wide = image.astype(np.uint16) * 300
+    stretched = open_image(client, png(to_uint8(wide, 'minmax')), '8bit.png')
+    assert stretched['encode_ms'] > 0
+    state = open_image(client, png(wide), '16bit.png')
+    assert state['encode_ms'] == 0 and (state['width'],
+                                        state['height']) == (256, 256)
 
     cine = Path(get_testdata_file('examples_ybr_color.dcm')).read_bytes()
     state = open_image(client, cine, 'cine.dcm')
@@ -187,7 +187,7 @@ def test_bad_uploads_get_a_message(client, data, filename, status, message):
 
 def test_bad_prompts_get_a_message_and_the_server_keeps_serving(
         client, lesion_phantom):
-    image, _ = lesion_phantom
+    image = lesion_phantom.image
     session = open_image(client, png(image[:200]), 'crop.png')['session']
     base = f'/api/sessions/{session}'
     cases = [

@@ -167,6 +167,7 @@ async function applyState(next, reloadFrame) {
   renderPanel();
   document.body.dataset.session = state.session;
   document.body.dataset.frame = String(state.frame);
+  document.body.dataset.encodeMs = String(state.encode_ms);
 }
 
 // Runs one request; shows its error, never leaves the page busy.
@@ -180,6 +181,8 @@ async function run(request, { reloadFrame = false, started = null } = {}) {
       const latency = performance.now() - started;
       predictions += 1;
       document.body.dataset.lastLatencyMs = latency.toFixed(1);
+      document.body.dataset.lastServerMs = String(next.server_ms);
+      document.body.dataset.lastDecodeMs = String(next.decode_ms);
       document.body.dataset.predictions = String(predictions);
       $('latency').textContent = `click → overlay ${latency.toFixed(0)} ms ` +
         `(server ${next.server_ms} ms, decoder ${next.decode_ms} ms)`;

@@ -3,6 +3,7 @@ driven by Playwright) uploads images, clicks on a lesion and downloads the mask.
 
 Set ULTRASAM_WEB_DEMO_SCREENSHOT=path.png to keep the screenshot (the README's
 is made so)."""
+import json
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from pycocotools import mask as mask_utils
 from pydicom.data import get_testdata_file
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
@@ -126,12 +128,25 @@ def test_click_to_segment_in_chromium(benchmark, server_url, page,
     page.mouse.up()
     wait_predictions(page, 3)
     page.wait_for_selector('#message.info')
+    page.click('#accept-button')
+    page.wait_for_function(
+        "document.querySelectorAll('#candidates button').length === 0")
 
     with page.expect_download() as download:
         page.click('#coco-link')
     coco_file = tmp_path / 'masks.json'
     download.value.save_as(coco_file)
-    assert '"annotations"' in coco_file.read_text()
+    coco = json.loads(coco_file.read_text())
+    assert len(coco['annotations']) == 2
+    for annotation, lesion in zip(coco['annotations'], lesions):
+        mask = mask_utils.decode(dict(
+            size=annotation['segmentation']['size'],
+            counts=annotation['segmentation']['counts'].encode()))
+        assert dice(mask.astype(bool), lesion) >= MIN_CLICK_DICE
+
+    # The next object's candidates, for the screenshot.
+    page.mouse.click(*benchmark.canvas_position(page, *clicks[3]))
+    wait_predictions(page, 4)
     screenshot = tmp_path / 'web_demo.png'
     page.screenshot(path=str(screenshot))
     assert cv2.imread(str(screenshot)).shape[:2] == (820, 1280)

@@ -17,20 +17,16 @@ replaced with --force.
 """
 import argparse
 import json
-import pickle
 import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional
 
-import cv2
 import numpy as np
-import torch
+
+from ultrasam.apis.cli_support import (check_device, check_input_files,
+                                       load_predictor)
 
 PROG = 'auto_masks.py'
-MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
-                RuntimeError, SyntaxError, pickle.UnpicklingError)
-MAX_ERROR_CHARS = 500
-MASK_ALPHA = 0.45
 
 
 def fail(message: str) -> NoReturn:
@@ -69,10 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--force', action='store_true', help='replace existing outputs')
     args = parser.parse_args(argv)
-    for name in ('image', 'config', 'checkpoint'):
-        path = Path(getattr(args, name))
-        if not path.is_file():
-            parser.error(f'{name} file not found: {path}')
+    check_input_files(parser, args, ('image', 'config', 'checkpoint'))
     for name in ('points_per_side', 'points_per_batch'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
@@ -81,40 +74,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         parser.error(f'--out {out} exists and is not a directory')
-    try:
-        device = torch.device(args.device)
-    except RuntimeError:
-        parser.error(f'--device {args.device!r} is not a torch device')
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        parser.error(f'--device {args.device}: CUDA is not available here')
+    check_device(parser, args.device)
     return args
-
-
-def draw_masks(rgb: np.ndarray, masks: List[np.ndarray]) -> np.ndarray:
-    """The image with each mask filled in its own colour and outlined."""
-    canvas = rgb.astype(np.float32)
-    outlines = []
-    for index, mask in enumerate(masks):
-        # Hues spread by the golden angle stay distinct for many masks.
-        hue = int(index * 137.5) % 180
-        color = cv2.cvtColor(np.uint8([[[hue, 220, 255]]]),
-                             cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
-        canvas[mask] = (1 - MASK_ALPHA) * canvas[mask] + MASK_ALPHA * color
-        contours, _ = cv2.findContours(mask.astype(np.uint8),
-                                       cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_NONE)
-        outlines.append((contours, tuple(int(c) for c in color)))
-    canvas = np.ascontiguousarray(canvas.round().astype(np.uint8))
-    for contours, color in outlines:
-        cv2.drawContours(canvas, contours, -1, color, 1)
-    return canvas
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    from ultrasam.apis import (UltraSamAutomaticMaskGenerator,
-                               UltraSamPredictor, coco_dataset,
+    from ultrasam.apis import (UltraSamAutomaticMaskGenerator, coco_dataset,
                                mask_annotation)
+    from ultrasam.apis.mask_drawing import (blend, distinct_colors,
+                                            encode_png, mask_layer)
     from ultrasam.datasets import read_ultrasound_image
 
     out = Path(args.out)
@@ -130,14 +99,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             read_ultrasound_image(args.image, frame=args.frame)[..., ::-1])
     except (OSError, ValueError) as err:  # the messages name the file
         fail(str(err))
-    try:
-        predictor = UltraSamPredictor.from_config(
-            args.config, args.checkpoint, device=args.device)
-    except MODEL_ERRORS as err:
-        detail = str(err) or 'the file ends early (empty or truncated)'
-        reason = ' '.join(f'{type(err).__name__}: {detail}'.split())
-        fail(f'cannot build the model of {args.config} with checkpoint '
-             f'{args.checkpoint}: {reason[:MAX_ERROR_CHARS]}')
+    predictor = load_predictor(PROG, args.config, args.checkpoint,
+                               args.device)
     generator = UltraSamAutomaticMaskGenerator(
         predictor,
         points_per_side=args.points_per_side,
@@ -169,9 +132,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                         f'UltraSam automatic masks of {Path(args.image).name}')
     try:
         out.mkdir(parents=True, exist_ok=True)
-        overlay = draw_masks(rgb, [r['segmentation'] for r in records])
-        if not cv2.imwrite(str(overlay_file), overlay[..., ::-1]):
-            fail(f'cannot write {overlay_file}')
+        masks = np.array([r['segmentation'] for r in records],
+                         bool).reshape(-1, height, width)
+        overlay = blend(rgb, mask_layer(masks, distinct_colors(len(masks))))
+        overlay_file.write_bytes(encode_png(overlay))
         json_file.write_text(json.dumps(coco))
     except OSError as err:
         fail(f'cannot write the outputs: {err}')

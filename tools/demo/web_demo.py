@@ -13,23 +13,17 @@ frame is encoded once (embeddings are cached by pixel content); a click runs onl
 the prompt encoder and mask decoder. Everything is served from this machine.
 """
 import argparse
-import pickle
 import socket
 import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional
 
-import torch
-
-from ultrasam.apis import UltraSamPredictor
+from ultrasam.apis.cli_support import (check_device, check_input_files,
+                                       load_predictor)
 from ultrasam.apis.image_upload import MAX_IMAGE_PIXELS
 from ultrasam.apis.web_app import MAX_UPLOAD_BYTES, create_app
 
 PROG = 'web_demo.py'
-# What a bad config or checkpoint raises while the model is built and loaded.
-MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
-                RuntimeError, SyntaxError, pickle.UnpicklingError)
-MAX_ERROR_CHARS = 500
 
 
 def fail(message: str) -> NoReturn:
@@ -57,34 +51,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--max-upload-mib', type=float, default=MAX_UPLOAD_BYTES / 2**20,
         help='largest upload accepted, in MiB (default %(default)g)')
     args = parser.parse_args(argv)
-    for name in ('config', 'checkpoint'):
-        path = Path(getattr(args, name))
-        if not path.is_file():
-            parser.error(f'{name} file not found: {path}')
+    check_input_files(parser, args, ('config', 'checkpoint'))
     if not 0 <= args.port < 65536:
         parser.error(f'--port must be in 0..65535, got {args.port}')
     if args.max_pixels < 1 or args.max_upload_mib <= 0:
         parser.error('--max-pixels and --max-upload-mib must be positive')
-    try:
-        device = torch.device(args.device)
-    except RuntimeError:
-        parser.error(f'--device {args.device!r} is not a torch device, e.g. '
-                     'cpu or cuda:0')
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        parser.error(f'--device {args.device}: CUDA is not available here')
+    check_device(parser, args.device)
     return args
-
-
-def load_predictor(args: argparse.Namespace) -> UltraSamPredictor:
-    """The predictor, or one line saying why config / checkpoint failed."""
-    try:
-        return UltraSamPredictor.from_config(
-            args.config, args.checkpoint, device=args.device)
-    except MODEL_ERRORS as err:
-        detail = str(err) or 'the file ends early (empty or truncated)'
-        reason = ' '.join(f'{type(err).__name__}: {detail}'.split())
-        fail(f'cannot build the model of {args.config} with checkpoint '
-             f'{args.checkpoint}: {reason[:MAX_ERROR_CHARS]}')
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -105,7 +78,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     args = parse_args(argv)
     sock = listening_socket(args.host, args.port)
-    predictor = load_predictor(args)
+    predictor = load_predictor(PROG, args.config, args.checkpoint,
+                               args.device)
     app = create_app(
         predictor,
         model_name=Path(args.config).stem,

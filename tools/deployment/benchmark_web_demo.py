@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+from ultrasam.apis.cli_support import check_input_files
+
 REPO = Path(__file__).resolve().parents[2]
 PROG = 'benchmark_web_demo.py'
 # A disposable headless browser: no GPU, no first-run pages, no background
@@ -157,10 +159,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--chromium', default=shutil.which('chromium') or
                         '/usr/bin/chromium', help='Chromium executable')
     args = parser.parse_args(argv)
-    for name in ('config', 'checkpoint', 'image', 'chromium'):
-        path = getattr(args, name)
-        if path is not None and not Path(path).is_file():
-            parser.error(f'{name} file not found: {path}')
+    check_input_files(parser, args, ('config', 'checkpoint', 'image',
+                                     'chromium'))
     if args.clicks < 1:
         parser.error('--clicks must be >= 1')
     return args

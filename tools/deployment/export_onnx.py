@@ -14,17 +14,15 @@ point, a box and a mask prompt and compared with PyTorch (largest logit differen
 printed; above --tolerance is an error). Existing files are replaced only with --force.
 """
 import argparse
-import pickle
 import sys
 from pathlib import Path
 from typing import Dict, List, NoReturn, Optional
 
 import numpy as np
 
+from ultrasam.apis.cli_support import check_input_files, load_predictor
+
 PROG = 'export_onnx.py'
-MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
-                RuntimeError, SyntaxError, pickle.UnpicklingError)
-MAX_ERROR_CHARS = 500
 
 
 def fail(message: str) -> NoReturn:
@@ -46,10 +44,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--force', action='store_true', help='replace existing ONNX files')
     args = parser.parse_args(argv)
-    for name in ('config', 'checkpoint'):
-        path = Path(getattr(args, name))
-        if not path.is_file():
-            parser.error(f'{name} file not found: {path}')
+    check_input_files(parser, args, ('config', 'checkpoint'))
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         parser.error(f'--out {out} exists and is not a directory')
@@ -103,16 +98,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     out = Path(args.out)
     check_outputs_free(out, args.force)
 
-    from ultrasam.apis import UltraSamPredictor
     from ultrasam.apis.onnx_export import export_onnx
 
-    try:
-        predictor = UltraSamPredictor.from_config(args.config, args.checkpoint)
-    except MODEL_ERRORS as err:
-        detail = str(err) or 'the file ends early (empty or truncated)'
-        reason = ' '.join(f'{type(err).__name__}: {detail}'.split())
-        fail(f'cannot build the model of {args.config} with checkpoint '
-             f'{args.checkpoint}: {reason[:MAX_ERROR_CHARS]}')
+    predictor = load_predictor(PROG, args.config, args.checkpoint)
     try:
         paths = export_onnx(predictor.model, out, opset=args.opset)
     except OSError as err:

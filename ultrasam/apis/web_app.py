@@ -15,7 +15,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Dict, TypeVar
 
-import cv2
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
@@ -28,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from .embedding_cache import ImageEmbeddingCache
 from .image_upload import MAX_IMAGE_PIXELS
 from .interactive_session import InteractiveSession
+from .mask_drawing import encode_png, mask_layer
 from .predictor import UltraSamPredictor
 
 STATIC_DIR = Path(__file__).with_name('web_static')
@@ -36,7 +36,6 @@ MAX_UPLOAD_BYTES = 512 * 2**20
 # Candidate overlays (RGB) and the accepted masks' overlay colour.
 CANDIDATE_COLOR = (30, 144, 255)
 ACCEPTED_COLOR = (50, 205, 50)
-OVERLAY_ALPHA = 110
 
 T = TypeVar('T')
 
@@ -61,36 +60,11 @@ class Index(BaseModel):
     index: int
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """PNG of a uint8 gray, BGR or BGRA image."""
-    ok, encoded = cv2.imencode('.png', image)
-    if not ok:
-        raise RuntimeError(f'PNG encoding of a {image.shape} image failed')
-    return encoded.tobytes()
-
-
-def mask_overlay(masks: np.ndarray, color: tuple) -> np.ndarray:
-    """A transparent BGRA layer: the union of ``masks`` filled with ``color``
-    at ``OVERLAY_ALPHA``, each mask outlined opaquely.
-
-    Args:
-        masks (np.ndarray): (N, H, W) bool.
-        color (tuple): RGB.
-
-    Returns:
-        np.ndarray: (H, W, 4) uint8 BGRA.
-    """
-    height, width = masks.shape[1:]
-    layer = np.zeros((height, width, 4), np.uint8)
-    bgra = (*color[::-1], OVERLAY_ALPHA)
-    layer[masks.any(0)] = bgra
-    for mask in masks:
-        contours, _ = cv2.findContours(mask.astype(np.uint8),
-                                       cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_NONE)
-        thickness = max(1, round(max(height, width) / 400))
-        cv2.drawContours(layer, contours, -1, (*color[::-1], 255), thickness)
-    return layer
+def overlay_url(masks: np.ndarray, color: tuple) -> str:
+    """``data:`` URL of the transparent PNG layer of ``masks`` in one colour,
+    for an <img> without another request."""
+    png = encode_png(mask_layer(masks, [color] * len(masks)))
+    return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
 
 
 def attachment(filename: str, suffix: str) -> Dict[str, str]:
@@ -98,11 +72,6 @@ def attachment(filename: str, suffix: str) -> Dict[str, str]:
     stem reduced to safe characters)."""
     stem = re.sub(r'[^A-Za-z0-9._-]+', '_', Path(filename).stem) or 'image'
     return {'Content-Disposition': f'attachment; filename="{stem}{suffix}"'}
-
-
-def data_url(png: bytes) -> str:
-    """``data:`` URL of a PNG, for an <img> without another request."""
-    return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
 
 
 class SessionStore:
@@ -155,8 +124,7 @@ def session_state(session_id: str,
     if prediction is not None:
         candidates = [
             dict(iou=round(float(iou), 4), area=int(mask.sum()),
-                 overlay=data_url(png_bytes(
-                     mask_overlay(mask[None], CANDIDATE_COLOR))))
+                 overlay=overlay_url(mask[None], CANDIDATE_COLOR))
             for mask, iou in zip(prediction.masks, prediction.ious)
         ]
     on_frame = [i for i, a in enumerate(session.accepted)
@@ -164,8 +132,7 @@ def session_state(session_id: str,
     accepted_overlay = None
     if on_frame:
         masks = np.stack([session.accepted_mask(i) for i in on_frame])
-        accepted_overlay = data_url(png_bytes(
-            mask_overlay(masks, ACCEPTED_COLOR)))
+        accepted_overlay = overlay_url(masks, ACCEPTED_COLOR)
     return dict(
         session=session_id,
         filename=session.filename,
@@ -287,7 +254,7 @@ def create_app(predictor: UltraSamPredictor,
 
     @app.get('/api/sessions/{session_id}/image.png')
     def frame_png(session_id: str) -> Response:
-        png = store.run(session_id, lambda s: png_bytes(s.image[..., ::-1]))
+        png = store.run(session_id, lambda s: encode_png(s.image))
         return Response(png, media_type='image/png',
                         headers={'Cache-Control': 'no-store'})
 
@@ -327,7 +294,7 @@ def create_app(predictor: UltraSamPredictor,
             if session.prediction is None:
                 raise HTTPException(
                     400, 'no mask yet: click on the image first')
-            png = png_bytes(session.prediction.mask.astype(np.uint8) * 255)
+            png = encode_png(session.prediction.mask.astype(np.uint8) * 255)
             return Response(png, media_type='image/png', headers=attachment(
                 session.filename, '_mask.png'))
 

@@ -9,16 +9,16 @@ import pytest
 
 from ultrasam.datasets import PhantomConfig, generate_phantom
 
-DATA = Path(__file__).resolve().parent / 'data'
+FIXTURES = Path(__file__).resolve().parent / 'fixtures'
 
 
 @pytest.fixture(scope='session')
 def demo_checkpoint() -> Path:
     """The `make demo` model: ``configs/ultrasam/ultrasam_vitt_phantom.py``
     trained 1200 iterations on 300 phantoms (seed 0), weights only (see
-    data/README.md). Its mean single-point Dice on the 50 test phantoms is
+    fixtures/README.md). Its mean single-point Dice on the 50 test phantoms is
     0.913 (IoU 0.844)."""
-    return DATA / 'ultrasam_vitt_phantom_demo.pth'
+    return FIXTURES / 'ultrasam_vitt_phantom_demo.pth'
 
 
 class LesionPhantom(NamedTuple):

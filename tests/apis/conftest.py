@@ -1,11 +1,12 @@
 """Fixtures of the interactive-tool tests: the trained demo checkpoint and a
 phantom with several lesions."""
 from pathlib import Path
-from typing import Callable, List, NamedTuple, Tuple
+from typing import Callable, Iterator, List, NamedTuple, Tuple
 
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from ultrasam.datasets import PhantomConfig, generate_phantom
 
@@ -51,3 +52,18 @@ def lesion_phantom() -> LesionPhantom:
 def dice() -> Callable[[np.ndarray, np.ndarray], float]:
     """``dice(a, b)`` of two bool masks."""
     return lambda a, b: float(2 * (a & b).sum() / (a.sum() + b.sum()))
+
+
+@pytest.fixture
+def single_thread() -> Iterator[None]:
+    """torch on one CPU thread during a test, restored after.
+
+    On a machine shared with other jobs (CI, several engineers on 2 cores)
+    a second intra-op thread that gets descheduled stalls every operator:
+    the decoder calls of these tests ran 10-20x faster on one thread at a
+    load average of 11.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

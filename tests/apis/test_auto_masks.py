@@ -12,6 +12,7 @@ from ultrasam.apis.automatic_mask_generator import (crop_boxes, mask_nms,
                                                     point_grid,
                                                     stability_scores)
 
+pytestmark = pytest.mark.usefixtures('single_thread')
 TOOL = 'tools/demo/auto_masks.py'
 # Why 0.75: the demo model's mean IoU from one interior click on the test
 # phantoms is 0.844; a grid point is rarely the lesion's best click, and on

@@ -18,6 +18,7 @@ from ultrasam.apis import UltraSamPredictor  # noqa: E402
 from ultrasam.apis.web_app import create_app  # noqa: E402
 from ultrasam.datasets.image_io import to_uint8  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures('single_thread')
 # One interior click gives the demo model a mean Dice of 0.913 on the test
 # phantoms; 0.8 leaves room for a lesion that is harder than average.
 MIN_CLICK_DICE = 0.8

@@ -38,10 +38,11 @@ def benchmark(load_script):
 
 @pytest.fixture(scope='module')
 def server_url(benchmark, phantom_config, demo_checkpoint, tmp_path_factory):
-    """The web demo on 127.0.0.1, on a port the OS picked."""
+    """The web demo on 127.0.0.1, on a port the OS picked; one torch thread
+    (see the ``single_thread`` fixture)."""
     log_file = tmp_path_factory.mktemp('server') / 'web_demo.log'
     with benchmark.running_web_demo(phantom_config, demo_checkpoint,
-                                    log_file) as url:
+                                    log_file, ['--threads', '1']) as url:
         yield url
 
 

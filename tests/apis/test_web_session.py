@@ -8,6 +8,8 @@ from ultrasam.apis import (ImageEmbeddingCache, InteractiveSession,
                            UltraSamPredictor, rle_to_mask)
 from ultrasam.apis.embedding_cache import image_key
 
+pytestmark = pytest.mark.usefixtures('single_thread')
+
 
 @pytest.fixture(scope='module')
 def predictor(phantom_config, demo_checkpoint):

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from ultrasam.apis import UltraSamPredictor
 
@@ -15,13 +16,19 @@ TOOL = 'tools/deployment/export_onnx.py'
 
 @pytest.fixture(scope='module')
 def exported(phantom_config, init_checkpoint, load_script, tmp_path_factory):
-    """The tiny model (seeded weights) exported once; its predictors."""
+    """The tiny model (seeded weights) exported once; its predictors.
+
+    torch and onnxruntime run on one thread: on a machine shared with other
+    jobs a descheduled second thread stalls every operator."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     out = tmp_path_factory.mktemp('onnx')
     load_script(TOOL).main(
         [str(phantom_config), str(init_checkpoint), '--out', str(out)])
     from ultrasam.apis import OnnxUltraSamPredictor
-    return (UltraSamPredictor.from_config(phantom_config, init_checkpoint),
-            OnnxUltraSamPredictor(out), out)
+    yield (UltraSamPredictor.from_config(phantom_config, init_checkpoint),
+           OnnxUltraSamPredictor(out, threads=1), out)
+    torch.set_num_threads(threads)
 
 
 def _image(height: int, width: int) -> np.ndarray:

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional
 
+import torch
+
 from ultrasam.apis.cli_support import (check_device, check_input_files,
                                        load_predictor)
 from ultrasam.apis.image_upload import MAX_IMAGE_PIXELS
@@ -44,6 +46,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='port (default 7860; 0 picks a free one, printed at start)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     parser.add_argument(
+        '--threads', type=int,
+        help='CPU threads of torch (default: its own choice, one per core); '
+        '1 is often faster on a machine shared with other jobs')
+    parser.add_argument(
         '--max-pixels', type=int, default=MAX_IMAGE_PIXELS,
         help=f'largest image (frame) accepted, in pixels (default '
         f'{MAX_IMAGE_PIXELS}, e.g. 5000 x 5000)')
@@ -57,6 +63,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.max_pixels < 1 or args.max_upload_mib <= 0:
         parser.error('--max-pixels and --max-upload-mib must be positive')
     check_device(parser, args.device)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
     return args
 
 
@@ -78,6 +86,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     args = parse_args(argv)
     sock = listening_socket(args.host, args.port)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     predictor = load_predictor(PROG, args.config, args.checkpoint,
                                args.device)
     app = create_app(

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Sequence
 
 from ultrasam.apis.cli_support import check_input_files
 
@@ -42,10 +42,12 @@ UI_TIMEOUT_MS = 120_000
 
 
 @contextlib.contextmanager
-def running_web_demo(config: Path, checkpoint: Path,
-                     log_file: Path) -> Iterator[str]:
-    """tools/demo/web_demo.py on 127.0.0.1 and a port the OS picks; yields
-    its URL and stops it on exit.
+def running_web_demo(config: Path,
+                     checkpoint: Path,
+                     log_file: Path,
+                     options: Sequence[str] = ()) -> Iterator[str]:
+    """tools/demo/web_demo.py (with ``options``) on 127.0.0.1 and a port the
+    OS picks; yields its URL and stops it on exit.
 
     Its output goes to ``log_file``: a pipe nobody reads could fill up and
     block the server.
@@ -53,7 +55,8 @@ def running_web_demo(config: Path, checkpoint: Path,
     with open(log_file, 'w') as log:
         process = subprocess.Popen(
             [sys.executable, 'tools/demo/web_demo.py', str(config),
-             str(checkpoint), '--host', '127.0.0.1', '--port', '0'],
+             str(checkpoint), '--host', '127.0.0.1', '--port', '0',
+             *options],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -156,6 +159,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--image', help='image to click on (default: a '
                         '512 x 512 phantom)')
     parser.add_argument('--clicks', type=int, default=20)
+    parser.add_argument(
+        '--threads', type=int,
+        help="the server's torch threads (web_demo.py --threads)")
     parser.add_argument('--chromium', default=shutil.which('chromium') or
                         '/usr/bin/chromium', help='Chromium executable')
     args = parser.parse_args(argv)
@@ -180,8 +186,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         points = [(width * (0.1 + 0.8 * (i % side) / (side - 1)),
                    height * (0.1 + 0.8 * (i // side % side) / (side - 1)))
                   for i in range(args.clicks)]
+        options = [] if args.threads is None else [
+            '--threads', str(args.threads)]
         with running_web_demo(Path(args.config), Path(args.checkpoint),
-                              tmp / 'server.log') as url, \
+                              tmp / 'server.log', options) as url, \
                 chromium_page(args.chromium, tmp / 'profile') as page:
             encode_ms = open_image(page, url, image)
             results = measure_clicks(page, points)
@@ -192,8 +200,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
         return f'median {statistics.median(values):.0f} ms, p90 {p90:.0f} ms'
 
+    threads = 'default' if args.threads is None else args.threads
     print(f'{Path(args.config).stem} on {width}x{height}, {len(results)} '
-          'clicks')
+          f'clicks, server torch threads: {threads}')
     print(f'image encoder (once per image): {encode_ms:.0f} ms')
     print(f'click -> overlay in Chromium: {summary("latency")}')
     print(f'server (decoder + overlays + JSON): {summary("server")}')

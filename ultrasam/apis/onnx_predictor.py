@@ -24,12 +24,14 @@ class OnnxUltraSamPredictor:
             ``ultrasam_onnx.json``.
         providers (Sequence[str]): onnxruntime execution providers.
             Defaults to the CPU.
+        threads (int, optional): Intra-op threads; None lets onnxruntime
+            choose (one per core).
     """
 
     def __init__(self,
                  onnx_dir: Union[str, Path],
-                 providers: Sequence[str] = ('CPUExecutionProvider', )
-                 ) -> None:
+                 providers: Sequence[str] = ('CPUExecutionProvider', ),
+                 threads: Optional[int] = None) -> None:
         import onnxruntime
 
         onnx_dir = Path(onnx_dir)
@@ -39,12 +41,13 @@ class OnnxUltraSamPredictor:
                 f'{meta_file} not found: export the model with '
                 'tools/deployment/export_onnx.py')
         self.meta = json.loads(meta_file.read_text())
-        self.encoder = onnxruntime.InferenceSession(
-            str(onnx_dir / self.meta['encoder']['file']),
-            providers=list(providers))
-        self.decoder = onnxruntime.InferenceSession(
-            str(onnx_dir / self.meta['decoder']['file']),
-            providers=list(providers))
+        options = onnxruntime.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        self.encoder, self.decoder = (
+            onnxruntime.InferenceSession(
+                str(onnx_dir / self.meta[graph]['file']), options,
+                providers=list(providers)) for graph in ('encoder', 'decoder'))
         self.features = None
         self.original_size = None
 

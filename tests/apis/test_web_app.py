@@ -217,3 +217,21 @@ def test_bad_prompts_get_a_message_and_the_server_keeps_serving(
     assert client.get('/').status_code == 200
     assert 'canvas' in client.get('/').text
     assert client.get('/static/app.js').status_code == 200
+
+
+def test_broken_weights_are_reported_not_hidden(phantom_config,
+                                                demo_checkpoint,
+                                                lesion_phantom):
+    predictor = UltraSamPredictor.from_config(phantom_config, demo_checkpoint)
+    # Finite but overflowing weights (the predictor refuses NaN ones at
+    # load): every mask logit becomes non-finite.
+    predictor.model.mask_decoder.iou_prediction_head.layers[0].weight.data *= \
+        1e38
+    client = TestClient(create_app(predictor))
+    session = open_image(client, png(lesion_phantom.image), 'p.png')['session']
+    response = client.post(f'/api/sessions/{session}/points',
+                           json=dict(x=20, y=20, label=1))
+    assert response.status_code == 500
+    assert response.json()['detail'].startswith(
+        'model error: the model produced non-finite')
+    assert client.get('/api/info').status_code == 200

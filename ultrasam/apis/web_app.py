@@ -210,6 +210,13 @@ def create_app(predictor: UltraSamPredictor,
         return JSONResponse(
             status_code=400, content=dict(detail=f'bad request: {problems}'))
 
+    @app.exception_handler(RuntimeError)
+    async def model_failure(request: Request,
+                            err: RuntimeError) -> JSONResponse:
+        # E.g. non-finite predictions of broken weights: say so on the page.
+        return JSONResponse(status_code=500,
+                            content=dict(detail=f'model error: {err}'))
+
     def call(session_id: str,
              action: Callable[[InteractiveSession], object]
              ) -> Dict[str, object]:

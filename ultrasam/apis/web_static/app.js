@@ -273,7 +273,8 @@ $('reset-button').addEventListener('click', () => run(() => postJson(sessionPath
 $('accept-button').addEventListener('click', () => run(() => postJson(sessionPath('accept'))));
 
 document.addEventListener('keydown', (event) => {
-  if (!state || event.target.tagName === 'INPUT') return;
+  // A focused button or input handles its own keys (Enter would act twice).
+  if (!state || ['INPUT', 'BUTTON'].includes(event.target.tagName)) return;
   if ((event.ctrlKey || event.metaKey) && event.key === 'z' && state.prompts.length) {
     run(() => postJson(sessionPath('undo')));
   } else if (event.key === 'Escape' && state.prompts.length) {

@@ -1,6 +1,7 @@
 """The web demo's HTTP API (ultrasam.apis.web_app) without a browser: clicks,
 undo / reset / candidates / accept, downloads, the embedding cache, DICOM frames
 and the messages for bad input."""
+import socket
 import struct
 import zlib
 from pathlib import Path
@@ -235,3 +236,24 @@ def test_broken_weights_are_reported_not_hidden(phantom_config,
     assert response.json()['detail'].startswith(
         'model error: the model produced non-finite')
     assert client.get('/api/info').status_code == 200
+
+
+def test_web_demo_cli_errors_are_one_line(phantom_config, demo_checkpoint,
+                                          load_script, tmp_path, capsys):
+    tool = load_script('tools/demo/web_demo.py')
+    with pytest.raises(SystemExit):
+        tool.main([str(phantom_config), str(tmp_path / 'missing.pth')])
+    assert 'checkpoint file not found' in capsys.readouterr().err
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(SystemExit, match=r'web_demo.py: error: cannot build '
+                       r'the model of .* the file is empty'):
+        tool.main([str(phantom_config), str(empty), '--port', '0'])
+    with socket.socket() as busy:
+        busy.bind(('127.0.0.1', 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit, match=f'web_demo.py: error: cannot '
+                           f'listen on 127.0.0.1:{port}'):
+            tool.main([str(phantom_config), str(demo_checkpoint), '--port',
+                       str(port)])

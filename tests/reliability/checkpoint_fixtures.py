@@ -1,13 +1,16 @@
-"""Tiny models, state dicts and broken checkpoint files for the reliability tests
-of checkpoints, converters and the train / test entry points."""
+"""Tiny models, state dicts, data and broken checkpoint files for the reliability
+tests of checkpoints, converters and the train / test entry points."""
 import hashlib
 import importlib.util
+import json
 import os
 import pickle
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, Dict, Optional
 
+import cv2
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
@@ -23,6 +26,45 @@ TINY_CONFIG = REPO / 'configs' / '_base_' / 'models' / 'ultrasam_vitt.py'
 VITB_CONFIG = REPO / 'configs' / '_base_' / 'models' / 'ultrasam_vitb.py'
 PHANTOM_CONFIG = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitt_phantom.py'
 US43D_CONFIG = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitb_us43d.py'
+
+
+def write_tiny_coco(root: Path, size: int = 96) -> None:
+    """A COCO set with train and test splits of two gray images, each with one
+    bright rectangle, in ``root``."""
+    for split in ('train', 'test'):
+        (root / 'images' / split).mkdir(parents=True)
+        images, annotations = [], []
+        for index in (1, 2):
+            x0, y0, x1, y1 = 10 * index, 30, 10 * index + 40, 60
+            image = np.full((size, size), 60, np.uint8)
+            image[y0:y1, x0:x1] = 200
+            name = f'{split}/{index}.png'
+            cv2.imwrite(str(root / 'images' / name), image)
+            images.append(dict(id=index, file_name=name, height=size,
+                               width=size))
+            annotations.append(dict(
+                id=index, image_id=index, category_id=1, iscrowd=0,
+                bbox=[x0, y0, x1 - x0, y1 - y0],
+                area=float((x1 - x0) * (y1 - y0)),
+                segmentation=[[x0, y0, x1, y0, x1, y1, x0, y1]]))
+        (root / 'annotations').mkdir(exist_ok=True)
+        (root / 'annotations' / f'{split}.json').write_text(json.dumps(dict(
+            images=images, annotations=annotations,
+            categories=[dict(id=1, name='object')])))
+
+
+def write_tiny_test_config(folder: Path, data_root: Path) -> Path:
+    """The tiny CPU config (ViT-T, 256 px) testing on the COCO set in
+    ``data_root`` with one interior point per instance."""
+    config = folder / 'ultrasam_vitt_coco.py'
+    config.write_text(
+        f'_base_ = {str(PHANTOM_CONFIG)!r}\n'
+        'test_dataloader = dict(dataset=dict(\n'
+        "    _delete_=True, type='UltrasoundCocoDataset',\n"
+        f"    data_root={str(data_root) + '/'!r},\n"
+        "    ann_file='annotations/test.json', data_prefix=dict(img='images/'),"
+        '\n    test_mode=True, pipeline={{_base_.test_pipeline}}))\n')
+    return config
 
 
 def load_tool(relative_path: str) -> ModuleType:

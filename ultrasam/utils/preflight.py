@@ -152,7 +152,8 @@ def missing_input_files(cfg: Config, mode: str,
     to_check = dict(checkpoints or {})
     if mode == 'train':
         if cfg.get('load_from'):
-            to_check['load_from'] = cfg.load_from
+            where = 'load_from, to resume' if cfg.get('resume') else 'load_from'
+            to_check[where] = cfg.load_from
         to_check.update((where, path) for path, where in
                         _pretrained_checkpoints(cfg.get('model'), 'model'))
     for where, path in to_check.items():

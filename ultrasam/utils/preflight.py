@@ -104,17 +104,14 @@ def _annotation_files(dataset: dict, where: str,
         yield path, f'{where}.ann_file', data_root
 
 
-def _pretrained_checkpoints(node: object,
-                            where: str) -> Iterator[Tuple[str, str]]:
-    """``(checkpoint, config key)`` of every ``init_cfg`` of type Pretrained."""
-    if isinstance(node, dict):
-        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
-            yield node['checkpoint'], f'{where}.checkpoint'
-        for key, value in node.items():
-            yield from _pretrained_checkpoints(value, f'{where}.{key}')
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _pretrained_checkpoints(value, f'{where}.{index}')
+def _entries(node: object, where: str) -> Iterator[Tuple[str, object]]:
+    """``(dotted key, value)`` of every entry below ``node``, depth first."""
+    children = (node.items() if isinstance(node, dict) else
+                enumerate(node) if isinstance(node, list) else ())
+    for key, value in children:
+        path = f'{where}.{key}' if where else str(key)
+        yield path, value
+        yield from _entries(value, path)
 
 
 def missing_input_files(cfg: Config, mode: str,
@@ -154,24 +151,17 @@ def missing_input_files(cfg: Config, mode: str,
         if cfg.get('load_from'):
             where = 'load_from, to resume' if cfg.get('resume') else 'load_from'
             to_check[where] = cfg.load_from
-        to_check.update((where, path) for path, where in
-                        _pretrained_checkpoints(cfg.get('model'), 'model'))
+        to_check.update(
+            (f'{where}.checkpoint', node['checkpoint'])
+            for where, node in _entries(cfg.get('model') or {}, 'model')
+            if isinstance(node, dict) and node.get('type') == 'Pretrained'
+            and node.get('checkpoint'))
     for where, path in to_check.items():
         if '://' not in str(path) and not osp.isfile(path):
             maker = _maker(str(path))
             problems.append(f'checkpoint {path} ({where}) not found' +
                             (f'; make it with: {maker}' if maker else ''))
     return problems
-
-
-def _entries(node: object, where: str) -> Iterator[Tuple[str, object]]:
-    """``(dotted key, value)`` of every entry below ``node``, depth first."""
-    children = (node.items() if isinstance(node, dict) else
-                enumerate(node) if isinstance(node, list) else ())
-    for key, value in children:
-        path = f'{where}.{key}' if where else str(key)
-        yield path, value
-        yield from _entries(value, path)
 
 
 def unread_override_warnings(cfg: Config, options: Dict[str, object]

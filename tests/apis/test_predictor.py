@@ -114,7 +114,7 @@ def test_errors(image):
     with pytest.raises(ValueError, match='mask_input must be'):
         predictor.predict(box=np.array([0, 0, 5, 5]),
                           mask_input=np.zeros((1, 256, 256)))
-    with pytest.raises(ValueError, match='batch size'):
+    with pytest.raises(ValueError, match='number of prompt sets'):
         predictor.predict_batch(boxes=np.zeros((2, 4)),
                                 point_coords=np.zeros((3, 1, 2)),
                                 point_labels=np.ones((3, 1)))

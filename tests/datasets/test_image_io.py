@@ -119,6 +119,8 @@ def test_rgb_and_rgba_png():
 def test_decoding_errors_name_the_file():
     with pytest.raises(ValueError, match='broken.png: not a decodable image'):
         decode_ultrasound_image(b'not an image', 'broken.png')
+    with pytest.raises(ValueError, match=r'empty.png: empty file \(0 bytes\)'):
+        decode_ultrasound_image(b'', 'empty.png')
     with pytest.raises(ValueError, match='x.png: frame=2.*only DICOM'):
         decode_ultrasound_image(encode(np.zeros((2, 2), np.uint8)), 'x.png', 2)
     with pytest.raises(ValueError, match='windowing must be one of'):

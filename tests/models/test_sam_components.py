@@ -102,7 +102,7 @@ def test_prompt_encoder_errors(encoder):
     with pytest.raises(ValueError, match='disagree'):
         encoder(torch.zeros(2, 1, 2), torch.ones(2, 1, dtype=torch.long),
                 torch.zeros(3, 4))
-    with pytest.raises(ValueError, match='masks must be'):
+    with pytest.raises(ValueError, match='mask_input must be'):
         encoder(masks=torch.zeros(1, 1, 64, 64))
 
 

@@ -335,3 +335,27 @@ def test_training_steps_lower_the_loss():
     after = evaluate()
     print(f'tiny model loss before {before:.4f} after {after:.4f}')
     assert after < 0.7 * before
+
+
+@pytest.mark.parametrize('mode', ['loss', 'predict'])
+def test_instances_without_prompts_are_refused(mode):
+    """A pipeline ending in PackDetInputs leaves instances with no prompt."""
+    model = build_tiny()
+    sample = make_sample(2)
+    sample.set_metainfo(dict(img_path='scan_017.png'))
+    del sample.gt_instances.point_coords
+    del sample.gt_instances.point_labels
+    del sample.gt_instances.prompt_boxes
+    del sample.gt_instances.prompt_types
+    inputs = torch.zeros(1, 3, SIZE, SIZE)
+    with pytest.raises(ValueError,
+                       match=r'scan_017.png.*2 of 2 instances have neither '
+                       r'a point .* nor a box.*PackPromptInputs'):
+        with torch.no_grad():
+            getattr(model, mode)(inputs, [sample])
+    # Only padding points (label -1) and a point-only prompt type: refused.
+    sample = make_sample(1, types=[PromptType.POINT])
+    sample.gt_instances.point_labels[:] = -1
+    with pytest.raises(ValueError, match='neither a point'):
+        with torch.no_grad():
+            getattr(model, mode)(inputs, [sample])

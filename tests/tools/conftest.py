@@ -12,12 +12,8 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 import ultrasam
-from mmdet.registry import MODELS
 from ultrasam.datasets.phantom import write_phantom_coco
 
 REPO = Path(ultrasam.__file__).resolve().parent.parent
@@ -35,12 +31,6 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope='session')
-def phantom_config() -> Path:
-    """The tiny CPU config (256 px ViT-T, batch 4) the tool tests train."""
-    return REPO / 'configs' / 'ultrasam' / 'ultrasam_vitt_phantom.py'
-
-
-@pytest.fixture(scope='session')
 def phantom_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """16 training phantoms (seed 0) at the tiny config's image size (256 px).
 
@@ -50,23 +40,6 @@ def phantom_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp('phantom')
     write_phantom_coco(root, num_train=16, num_test=0, seed=0)
     return root
-
-
-@pytest.fixture(scope='session')
-def init_checkpoint(phantom_config: Path,
-                    tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seeded initial weights of the tiny config, as an MMEngine checkpoint.
-
-    Runs that load one file start from the same model whatever each of them
-    draws from the RNGs before building it.
-    """
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(Config.fromfile(str(phantom_config)).model)
-    model.init_weights()
-    path = tmp_path_factory.mktemp('init') / 'init.pth'
-    torch.save(dict(state_dict=model.state_dict()), path)
-    return path
 
 
 @pytest.fixture

@@ -1,26 +1,19 @@
-"""tools/analysis_tools/browse_dataset.py draws sampled prompts for a dataset."""
-import importlib.util
+"""tools/analysis_tools/browse_dataset.py draws sampled prompts for a dataset.
+
+Its bad inputs are in ``tests/reliability/test_datasets.py``.
+"""
 import json
 import os.path as osp
 
 import cv2
 import numpy as np
-import pytest
 
 import ultrasam
 
 REPO = osp.dirname(osp.dirname(ultrasam.__file__))
 
 
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'browse_dataset.py')
-    spec = importlib.util.spec_from_file_location('browse_dataset', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_browse_dataset_writes_one_png_per_image(tmp_path):
+def test_browse_dataset_writes_one_png_per_image(tmp_path, load_script):
     (tmp_path / 'images').mkdir()
     image = (np.random.RandomState(0).rand(30, 40) * 255).astype(np.uint8)
     cv2.imwrite(str(tmp_path / 'images' / 'us.png'), image)
@@ -57,7 +50,8 @@ train_dataloader = dict(dataset=dict(
     ]))
 """)
     out = tmp_path / 'out'
-    load_tool().main([str(config), '--out', str(out), '--max-images', '2'])
+    load_script('tools/analysis_tools/browse_dataset.py').main(
+        [str(config), '--out', str(out), '--max-images', '2'])
     written = sorted(p.name for p in out.iterdir())
     assert written == ['00000_us.png', '00001_us.png']
     drawing = cv2.imread(str(out / written[0]))
@@ -66,16 +60,3 @@ train_dataloader = dict(dataset=dict(
     green = (drawing[..., 1] > 200) & (drawing[..., 0] < 80) & (
         drawing[..., 2] < 80)
     assert green.any()
-
-
-def test_split_without_dataloader_exits_with_a_message(tmp_path):
-    config = tmp_path / 'no_val.py'
-    config.write_text("default_scope = 'mmdet'\nval_dataloader = None\n")
-    tool = load_tool()
-    for split in ('val', 'test'):  # None, missing
-        with pytest.raises(SystemExit) as error:
-            tool.main([str(config), '--out', str(tmp_path), '--split', split])
-        assert str(error.value) == (
-            f'{config}: {split}_dataloader is missing or None, there is no '
-            f'{split} split to browse; pass another --split (train, val or '
-            'test)')

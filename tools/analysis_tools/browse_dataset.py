@@ -13,7 +13,8 @@ sampling...) and is written to ``--out`` with its masks and the sampled prompts
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional
+import sys
+from typing import List, NoReturn, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
@@ -21,14 +22,37 @@ from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 
 from mmdet.registry import DATASETS
+from ultrasam.datasets.ultrasound_coco import ImagePipelineError
 from ultrasam.visualization import PromptVisualizer
 
+PROG = 'browse_dataset.py'
 SPLITS = ('train', 'val', 'test')
+# What a bad config, annotation file or image raises; anything else is a bug
+# and keeps its traceback.
+DATA_ERRORS = (OSError, ValueError, KeyError, SyntaxError,
+               ImagePipelineError)
+
+
+def fail(message: str) -> NoReturn:
+    """Exit with one line, as argparse does for bad arguments."""
+    sys.exit(f'{PROG}: error: {message}')
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f'expected a positive integer, got {text!r}')
+    return value
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Draw the prompts sampled for a dataset')
+        prog=PROG, description='Draw the prompts sampled for a dataset')
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--out', required=True, help='directory the drawings are written to')
@@ -39,9 +63,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='dataloader whose dataset is browsed')
     parser.add_argument(
         '--max-images',
-        type=int,
+        type=positive_int,
         default=None,
-        help='stop after this many images (default: all)')
+        help='stop after this many images, at least 1 (default: all)')
     parser.add_argument(
         '--seed', type=int, default=0, help='random seed of the pipeline')
     parser.add_argument(
@@ -50,12 +74,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action=DictAction,
         help='override config settings, e.g. '
         'train_dataloader.dataset.ann_file=x.json')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.config):
+        parser.error(f'config file not found: {args.config}')
+    if osp.exists(args.out) and not osp.isdir(args.out):
+        parser.error(f'--out {args.out} exists and is not a directory')
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = Config.fromfile(args.config)
+    except DATA_ERRORS as err:
+        fail(f'cannot read config {args.config}: {err}')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -64,10 +96,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     key = f'{args.split}_dataloader'
     if cfg.get(key) is None:
         # Configs without validation set val_dataloader = None.
-        raise SystemExit(f'{args.config}: {key} is missing or None, there is '
-                         f'no {args.split} split to browse; pass another '
-                         '--split (train, val or test)')
-    dataset = DATASETS.build(cfg[key].dataset)
+        fail(f'{args.config}: {key} is missing or None, there is no '
+             f'{args.split} split to browse; pass another --split (train, '
+             'val or test)')
+    try:
+        dataset = DATASETS.build(cfg[key].dataset)
+    except DATA_ERRORS as err:
+        fail(f'cannot build the {args.split} dataset of {args.config}: {err}')
     visualizer = PromptVisualizer.get_instance('browse_dataset')
     visualizer.dataset_meta = dataset.metainfo
     os.makedirs(args.out, exist_ok=True)
@@ -76,7 +111,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         args.max_images, len(dataset))
     progress = ProgressBar(num)
     for index in range(num):
-        item = dataset[index]
+        try:
+            item = dataset[index]
+        except DATA_ERRORS as err:
+            fail(str(err))
         data_sample = item['data_samples']
         image = item['inputs'].permute(1, 2, 0).numpy()[..., ::-1]  # BGR->RGB
         stem = osp.splitext(osp.basename(data_sample.img_path))[0]

@@ -9,13 +9,22 @@ Examples:
         --points 120,80,1 60,40,0 --box 30,20,200,160 --out out.png --mask-out mask.png
 
 Coordinates are (x, y) pixels of the image (of the DICOM frame); a point's optional
-third value is its label: 1 foreground (default), 0 background.
+third value is its label: 1 foreground (default), 0 background. Prompts must lie
+inside the image. The outputs never replace an input file, and an existing output
+file is only replaced with --force. Bad arguments and unreadable images are
+reported before the model is built; on any error nothing is written.
 """
 import argparse
+import math
+import os
+import pickle
+import re
+import sys
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, NoReturn, Optional, Tuple
 
 import cv2
+import mmcv
 import numpy as np
 import torch
 from mmengine.structures import InstanceData
@@ -26,13 +35,27 @@ from ultrasam.datasets import read_ultrasound_image
 from ultrasam.structures import PromptType
 from ultrasam.visualization import PromptVisualizer
 
+PROG = 'image_demo.py'
 OVERLAY_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 # Lossy formats would blur the mask's 0 / 255 values.
 MASK_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff')
+# argparse takes '-5,10' for an option; no option of this tool starts with a
+# digit, so such a word is always a (negative) coordinate value.
+NEGATIVE_VALUE = re.compile(r'-\.?\d')
+# What a bad config or checkpoint raises while the model is built and loaded.
+MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
+                RuntimeError, SyntaxError, pickle.UnpicklingError)
+MAX_ERROR_CHARS = 500
+
+
+def fail(message: str) -> NoReturn:
+    """Exit with one line, as argparse does for bad arguments."""
+    sys.exit(f'{PROG}: error: {message}')
 
 
 def parse_point(text: str) -> Tuple[float, float, int]:
     """``X,Y`` or ``X,Y,LABEL`` -> (x, y, label)."""
+    text = text.strip()
     values = text.split(',')
     try:
         if len(values) not in (2, 3):
@@ -42,6 +65,9 @@ def parse_point(text: str) -> Tuple[float, float, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f'--points {text!r}: expected X,Y or X,Y,LABEL') from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise argparse.ArgumentTypeError(
+            f'--points {text!r}: coordinates must be finite numbers')
     if label not in (0, 1):
         raise argparse.ArgumentTypeError(
             f'--points {text!r}: label must be 1 (foreground) or 0 '
@@ -51,29 +77,84 @@ def parse_point(text: str) -> Tuple[float, float, int]:
 
 def parse_box(text: str) -> List[float]:
     """``X1,Y1,X2,Y2`` -> [x1, y1, x2, y2]."""
+    text = text.strip()
     try:
         box = [float(v) for v in text.split(',')]
     except ValueError:
         box = []
-    if len(box) != 4 or box[2] < box[0] or box[3] < box[1]:
+    if (len(box) != 4 or not all(map(math.isfinite, box)) or box[2] < box[0]
+            or box[3] < box[1]):
         raise argparse.ArgumentTypeError(
-            f'--box {text!r}: expected X1,Y1,X2,Y2 with X1<=X2 and Y1<=Y2')
+            f'--box {text!r}: expected finite X1,Y1,X2,Y2 with X1<=X2 and '
+            'Y1<=Y2')
     return box
+
+
+def protect_negative_values(argv: List[str]) -> List[str]:
+    """Prefix values such as ``-5,10`` with a space so that argparse keeps
+    them as values (``float`` ignores the space)."""
+    return [f' {arg}' if NEGATIVE_VALUE.match(arg) else arg for arg in argv]
+
+
+def same_file(path: str, other: str) -> bool:
+    """Whether two paths name one file (through symlinks or hard links)."""
+    if Path(path).resolve() == Path(other).resolve():
+        return True
+    return (Path(path).exists() and Path(other).exists()
+            and os.path.samefile(path, other))
+
+
+def output_problem(option: str, path: str, suffixes: Tuple[str, ...],
+                   args: argparse.Namespace) -> Optional[str]:
+    """Why ``path`` cannot be written as ``option``, or None."""
+    if path.endswith(('/', os.sep)) or Path(path).is_dir():
+        return (f'{option} {path} is a directory; give a file name ending '
+                f'in one of {", ".join(suffixes)}')
+    # Checked here: the visualizer would silently change an unknown suffix.
+    if Path(path).suffix.lower() not in suffixes:
+        return (f'{option} {path}: the file name must end in one of '
+                f'{", ".join(suffixes)}')
+    for name in ('image', 'config', 'checkpoint'):
+        if same_file(path, getattr(args, name)):
+            return (f'{option} {path} is the input {name} '
+                    f'{getattr(args, name)}; refusing to overwrite an input, '
+                    'choose another output file')
+    if Path(path).exists() and not args.force:
+        return (f'{option} {path} already exists; pass --force to '
+                'overwrite it')
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f'{option} {path}: {parent} is not a directory'
+            break
+    return None
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse ``argv`` (``sys.argv[1:]`` when None) and check the prompts."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__.split('\n')[0])
     parser.add_argument('image', help='PNG / JPEG / TIFF / DICOM file')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--points', nargs='+', type=parse_point, default=[],
-        metavar='X,Y[,LABEL]', help='point prompts')
+        '--points', nargs='+', action='extend', type=parse_point, default=[],
+        metavar='X,Y[,LABEL]',
+        help='point prompts (negative values are read as values: '
+        '--points -5,10 and --points=-5,10 both work, and are rejected as '
+        'outside the image)')
     parser.add_argument(
         '--box', type=parse_box, metavar='X1,Y1,X2,Y2', help='box prompt')
-    parser.add_argument('--out', required=True, help='overlay PNG to write')
-    parser.add_argument('--mask-out', help='also write the mask as a PNG')
+    parser.add_argument(
+        '--out', required=True,
+        help='overlay image to write (never an input file; an existing file '
+        'only with --force)')
+    parser.add_argument(
+        '--mask-out',
+        help='also write the mask as a PNG (same rules as --out)')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace existing --out / --mask-out files')
     parser.add_argument(
         '--frame', type=int, help='frame of a multi-frame DICOM (0-based)')
     parser.add_argument(
@@ -81,19 +162,31 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='predict 3 candidates and keep the best scored one '
         '(helps with a single ambiguous point)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        protect_negative_values(sys.argv[1:] if argv is None else argv))
     if not args.points and args.box is None:
         parser.error('give at least one prompt: --points and/or --box')
-    for path in (args.image, args.config, args.checkpoint):
-        if not Path(path).is_file():
-            parser.error(f'file not found: {path}')
-    # Checked here: the visualizer would silently change an unknown suffix.
+    for name in ('image', 'config', 'checkpoint'):
+        path = Path(getattr(args, name))
+        if not path.exists():
+            parser.error(f'{name} file not found: {path}')
+        if not path.is_file():
+            parser.error(f'{name} {path} is not a file')
     for option, path, suffixes in (('--out', args.out, OVERLAY_SUFFIXES),
                                    ('--mask-out', args.mask_out,
                                     MASK_SUFFIXES)):
-        if path is not None and Path(path).suffix.lower() not in suffixes:
-            parser.error(f'{option} {path}: the file name must end in one '
-                         f'of {", ".join(suffixes)}')
+        problem = path and output_problem(option, path, suffixes, args)
+        if problem:
+            parser.error(problem)
+    if args.mask_out and same_file(args.out, args.mask_out):
+        parser.error(f'--out and --mask-out are the same file {args.out}')
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        parser.error(f'--device {args.device!r} is not a torch device, e.g. '
+                     'cpu or cuda:0')
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: CUDA is not available here')
     return args
 
 
@@ -101,13 +194,39 @@ def check_inside(args: argparse.Namespace, height: int, width: int) -> None:
     """Prompts outside the image are a user error, not something to clip."""
     for x, y, _ in args.points:
         if not (0 <= x < width and 0 <= y < height):
-            raise SystemExit(f'--points {x:g},{y:g} is outside the '
-                             f'{width}x{height} image')
+            fail(f'--points {x:g},{y:g} is outside the {width}x{height} (WxH) '
+                 f'image {args.image}')
     if args.box is not None:
         x1, y1, x2, y2 = args.box
         if x1 < 0 or y1 < 0 or x2 >= width or y2 >= height:
-            raise SystemExit(f'--box {x1:g},{y1:g},{x2:g},{y2:g} is outside '
-                             f'the {width}x{height} image')
+            fail(f'--box {x1:g},{y1:g},{x2:g},{y2:g} is outside the '
+                 f'{width}x{height} (WxH) image {args.image}')
+
+
+def check_resizable(path: str, height: int, width: int, longest: int) -> None:
+    """The model sees the image with its longest side resized to ``longest``:
+    a side that rounds to 0 pixels cannot be resized."""
+    new_w, new_h = mmcv.rescale_size((width, height),
+                                     longest / max(height, width))
+    if min(new_w, new_h) < 1:
+        fail(f'{path}: the {height}x{width} (HxW) image is too elongated: '
+             f'resized to the model input ({longest} px longest side) it '
+             f'would be {new_h}x{new_w}; crop it')
+
+
+def load_predictor(args: argparse.Namespace) -> UltraSamPredictor:
+    """The predictor, or one line saying why config / checkpoint failed."""
+    try:
+        return UltraSamPredictor.from_config(
+            args.config, args.checkpoint, device=args.device)
+    except MODEL_ERRORS as err:
+        # pickle reports an empty or truncated file as a bare EOFError.
+        detail = str(err) or 'the file ends early (empty or truncated)'
+        reason = ' '.join(f'{type(err).__name__}: {detail}'.split())
+        if len(reason) > MAX_ERROR_CHARS:
+            reason = reason[:MAX_ERROR_CHARS] + ' ...'
+        fail(f'cannot build the model of {args.config} with checkpoint '
+             f'{args.checkpoint}: {reason}')
 
 
 def prompt_sample(args: argparse.Namespace, image_shape: Tuple[int, int],
@@ -139,34 +258,43 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
         bgr = read_ultrasound_image(args.image, frame=args.frame)
-    except ValueError as err:  # undecodable file, frame out of range
-        raise SystemExit(f'error: {err}') from None
+    except (OSError, ValueError) as err:  # the messages name the file
+        fail(str(err))
     rgb = np.ascontiguousarray(bgr[..., ::-1])
     check_inside(args, *rgb.shape[:2])
 
-    predictor = UltraSamPredictor.from_config(
-        args.config, args.checkpoint, device=args.device)
+    predictor = load_predictor(args)
+    check_resizable(args.image, *rgb.shape[:2],
+                    max(predictor.model.input_size))
     predictor.set_image(rgb)
-    masks, scores, _ = predictor.predict(
+    masks, scores, low_res_logits = predictor.predict(
         point_coords=np.array([p[:2] for p in args.points]).reshape(-1, 2)
         if args.points else None,
         point_labels=np.array([p[2] for p in args.points])
         if args.points else None,
         box=np.array(args.box) if args.box is not None else None,
         multimask_output=args.multimask)
+    if not (np.isfinite(scores).all() and np.isfinite(low_res_logits).all()):
+        fail(f'the model predicted non-finite values (IoU '
+             f'{np.array2string(scores, precision=3)}) on {args.image}: '
+             f'checkpoint {args.checkpoint} has non-finite or overflowing '
+             'weights; nothing was written')
     best = int(np.argmax(scores))
     mask, score = masks[best], float(scores[best])
 
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    visualizer = PromptVisualizer()
-    visualizer.add_datasample(
-        Path(args.image).stem, rgb,
-        prompt_sample(args, rgb.shape[:2], mask, score),
-        draw_gt=False, out_file=args.out)
-    if args.mask_out:
-        Path(args.mask_out).parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(args.mask_out, mask.astype(np.uint8) * 255):
-            raise SystemExit(f'error: cannot write {args.mask_out}')
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        visualizer = PromptVisualizer()
+        visualizer.add_datasample(
+            Path(args.image).stem, rgb,
+            prompt_sample(args, rgb.shape[:2], mask, score),
+            draw_gt=False, out_file=args.out)
+        if args.mask_out:
+            Path(args.mask_out).parent.mkdir(parents=True, exist_ok=True)
+            if not cv2.imwrite(args.mask_out, mask.astype(np.uint8) * 255):
+                fail(f'cannot write --mask-out {args.mask_out}')
+    except OSError as err:
+        fail(f'cannot write the outputs: {err}')
     print(f'mask: {int(mask.sum())} pixels, predicted IoU {score:.3f}; '
           f'overlay written to {args.out}')
 

@@ -8,11 +8,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 from mmdet.registry import MODELS
 from ..datasets.image_io import to_uint8
 from ..models import UltraSam
+from ..structures import POINT_LABELS, check_prompt_shapes
+from ..utils import load_model_weights, to_numpy
 
 ArrayOrNone = Optional[np.ndarray]
 
@@ -43,6 +44,11 @@ class UltraSamPredictor:
         if not isinstance(model, UltraSam):
             raise TypeError(
                 f'model must be an UltraSam model, got {type(model).__name__}')
+        for name, param in model.named_parameters():
+            if not torch.isfinite(param).all():
+                raise ValueError(
+                    f'model parameter {name} holds non-finite values (NaN / '
+                    'Inf): the weights are corrupt, load another checkpoint')
         self.model = model.eval()
         self.reset_image()
 
@@ -71,8 +77,7 @@ class UltraSamPredictor:
         init_default_scope(config.get('default_scope', 'mmdet'))
         model = MODELS.build(config.model)
         if checkpoint is not None:
-            load_checkpoint(
-                model, str(checkpoint), map_location='cpu', strict=True)
+            load_model_weights(model, checkpoint, strict=True)
         return cls(model.to(device))
 
     @property
@@ -88,7 +93,11 @@ class UltraSamPredictor:
 
     def _to_float_rgb(self, image: np.ndarray) -> np.ndarray:
         """Validate an image and return it as float32 H x W x 3 in 0..255."""
-        image = np.asarray(image)
+        if not isinstance(image, np.ndarray):
+            raise TypeError(
+                'set_image expects the image as a numpy array (H x W x 3 RGB '
+                f'or H x W gray), got {type(image).__name__}; read files with '
+                'ultrasam.datasets.read_ultrasound_image')
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[..., 0]
         if image.ndim == 2:
@@ -108,29 +117,36 @@ class UltraSamPredictor:
     def set_image(self, image: np.ndarray) -> None:
         """Compute the embedding of ``image``.
 
+        The previous image is forgotten first, so a failure here never
+        leaves predictions answering for an older image.
+
         Args:
             image (np.ndarray): H x W x 3 RGB or H x W grayscale, uint8 or
                 uint16.
         """
+        self.reset_image()
         rgb = self._to_float_rgb(image)
         h, w = rgb.shape[:2]
         target = max(self.model.input_size)
         scale = target / max(h, w)
         new_h, new_w = int(h * scale + 0.5), int(w * scale + 0.5)
+        if min(new_h, new_w) < 1:
+            raise ValueError(
+                f'image of {h}x{w} pixels is too elongated: resized to a '
+                f'longest side of {target} its short side would be 0 pixels')
         if (new_h, new_w) != (h, w):
             rgb = cv2.resize(
                 rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-        preprocessor = self.model.data_preprocessor
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)
-        x = x.to(self.device)
-        if not getattr(preprocessor, '_channel_conversion', True):
-            # The model was trained on BGR-ordered inputs.
-            x = x.flip(0)
-        if getattr(preprocessor, '_enable_normalize', False):
-            x = (x - preprocessor.mean) / preprocessor.std
+        # The data preprocessor normalises (and converts channels) exactly as
+        # in training; it expects the pipeline's BGR order.
+        bgr = torch.from_numpy(np.ascontiguousarray(rgb[..., ::-1]))
+        x = self.model.data_preprocessor(
+            dict(inputs=[bgr.permute(2, 0, 1)], data_samples=None),
+            training=False)['inputs']
         pad_h, pad_w = self.model.input_size
-        x = F.pad(x, (0, pad_w - new_w, 0, pad_h - new_h))
-        self.features = self.model.extract_feat(x[None])
+        x = F.pad(x, (0, pad_w - x.shape[-1], 0, pad_h - x.shape[-2]))
+        features = self.model.extract_feat(x)
+        self.features = features
         self.original_size = (h, w)
         self.input_size = (new_h, new_w)
 
@@ -172,35 +188,15 @@ class UltraSamPredictor:
             IoU predictions (C,) and low-res logits (C, h, w), with C = 3 in
             multimask mode and 1 otherwise.
         """
-        self._check_image_set()
-        if point_coords is not None:
-            point_coords = np.asarray(point_coords)
-            if point_coords.ndim != 2 or point_coords.shape[-1] != 2:
-                raise ValueError('point_coords must be (K, 2), got shape '
-                                 f'{point_coords.shape}')
-            point_coords = point_coords[None]
-        if point_labels is not None:
-            point_labels = np.asarray(point_labels)
-            if point_labels.ndim != 1:
-                raise ValueError('point_labels must be (K,), got shape '
-                                 f'{point_labels.shape}')
-            point_labels = point_labels[None]
         if box is not None:
-            box = np.asarray(box)
+            box = to_numpy(box)
             if box.size != 4:
                 raise ValueError(
                     f'box must be (4,) or (1, 4), got shape {box.shape}')
             box = box.reshape(1, 4)
-        if mask_input is not None:
-            mask_input = np.asarray(mask_input)
-            if mask_input.ndim != 3 or mask_input.shape[0] != 1:
-                raise ValueError(
-                    'mask_input must be (1, h, w) low-res logits, got shape '
-                    f'{mask_input.shape}')
-            mask_input = mask_input[None]
         masks, iou, low_res = self.predict_batch(
-            point_coords, point_labels, box, mask_input, multimask_output,
-            return_logits)
+            _add_batch_axis(point_coords), _add_batch_axis(point_labels), box,
+            _add_batch_axis(mask_input), multimask_output, return_logits)
         return masks[0], iou[0], low_res[0]
 
     @torch.no_grad()
@@ -228,86 +224,111 @@ class UltraSamPredictor:
             IoU predictions (B, C) and low-res logits (B, C, h, w).
         """
         self._check_image_set()
-        if (point_coords is None) != (point_labels is None):
-            raise ValueError(
-                'point_coords and point_labels must be given together, got '
-                f'point_coords={_shape_of(point_coords)} and '
-                f'point_labels={_shape_of(point_labels)}')
-        sizes = {}
+        point_coords, point_labels, boxes, mask_input = self._check_prompts(
+            point_coords, point_labels, boxes, mask_input)
         device = self.device
-        coords = labels = None
-        if point_coords is not None:
-            point_coords = np.asarray(point_coords)
-            point_labels = np.asarray(point_labels)
-            if point_coords.ndim != 3 or point_coords.shape[-1] != 2:
-                raise ValueError('point_coords must be (B, K, 2), got shape '
-                                 f'{point_coords.shape}')
-            if point_labels.shape != point_coords.shape[:2]:
-                raise ValueError(
-                    f'point_labels must be {point_coords.shape[:2]} to match '
-                    f'point_coords, got shape {point_labels.shape}')
-            sizes['point_coords'] = point_coords.shape[0]
-            coords = torch.as_tensor(
-                self._to_input_frame(point_coords),
-                dtype=torch.float,
-                device=device)
-            labels = torch.as_tensor(point_labels, device=device).long()
-        if boxes is not None:
-            boxes = np.asarray(boxes)
-            if boxes.ndim != 2 or boxes.shape[-1] != 4:
-                raise ValueError(
-                    f'boxes must be (B, 4), got shape {boxes.shape}')
-            sizes['boxes'] = boxes.shape[0]
-            boxes = torch.as_tensor(
-                self._to_input_frame(boxes.reshape(-1, 2, 2)).reshape(-1, 4),
-                dtype=torch.float,
-                device=device)
-        if mask_input is not None:
-            mask_input = np.asarray(mask_input)
-            expected = (1, *self.model.low_res_size)
-            if mask_input.ndim != 4 or mask_input.shape[1:] != expected:
-                raise ValueError(
-                    f'mask_input must be (B, {", ".join(map(str, expected))}) '
-                    f'low-res logits, got shape {mask_input.shape}')
-            sizes['mask_input'] = mask_input.shape[0]
-            mask_input = torch.as_tensor(
-                mask_input, dtype=torch.float, device=device)
-        if not sizes:
-            raise ValueError('give at least one of point_coords / '
-                             'point_labels, boxes or mask_input')
-        if len(set(sizes.values())) > 1:
-            raise ValueError(
-                f'prompts disagree on the batch size B: {sizes}')
 
+        def as_tensor(value: ArrayOrNone, dtype: torch.dtype):
+            return None if value is None else torch.as_tensor(
+                value, dtype=dtype, device=device)
+
+        if point_coords is not None:
+            point_coords = self._to_input_frame(point_coords)
+        if boxes is not None:
+            boxes = self._to_input_frame(boxes.reshape(-1, 2, 2)).reshape(
+                -1, 4)
         sparse, sparse_padding, dense = self.model.prompt_encoder(
-            coords, labels, boxes, None, mask_input)
+            as_tensor(point_coords, torch.float),
+            as_tensor(point_labels, torch.long), as_tensor(boxes, torch.float),
+            None, as_tensor(mask_input, torch.float))
         logits, iou = self.model.mask_decoder(
             self.features, self.model.prompt_encoder.get_dense_pe(), sparse,
             dense, sparse_padding)
         keep = self.model.mask_decoder.output_slice(multimask_output)
         logits, iou = logits[:, keep], iou[:, keep]
-        masks = self._postprocess(logits, return_logits)
-        return (masks.cpu().numpy(), iou.cpu().numpy(),
-                logits.cpu().numpy())
-
-    def _postprocess(self, logits: torch.Tensor,
-                     return_logits: bool) -> torch.Tensor:
-        """(B, C, h, w) logits to (B, C, H, W) masks of the original image."""
+        if not (torch.isfinite(logits).all() and torch.isfinite(iou).all()):
+            raise RuntimeError(
+                'the model produced non-finite mask logits or IoU '
+                'predictions (NaN / Inf): its weights or inputs are corrupt')
         b, c = logits.shape[:2]
-        new_h, new_w = self.input_size
-        up = F.interpolate(
-            logits.flatten(0, 1)[:, None],
-            self.model.input_size,
-            mode='bilinear',
-            align_corners=False)[..., :new_h, :new_w]
-        up = F.interpolate(
-            up, self.original_size, mode='bilinear', align_corners=False)
-        up = up.view(b, c, *self.original_size)
-        if return_logits:
-            return up
-        return up > self.model.test_cfg['mask_threshold']
+        up = self.model.mask_decoder.upscale_logits(
+            logits.flatten(0, 1), self.model.input_size, self.input_size,
+            self.original_size).view(b, c, *self.original_size)
+        masks = up if return_logits else \
+            up > self.model.test_cfg['mask_threshold']
+        return to_numpy(masks), to_numpy(iou), to_numpy(logits)
+
+    def _check_prompts(
+            self, point_coords: ArrayOrNone, point_labels: ArrayOrNone,
+            boxes: ArrayOrNone, mask_input: ArrayOrNone
+    ) -> Tuple[ArrayOrNone, ArrayOrNone, ArrayOrNone, ArrayOrNone]:
+        """Validate prompts against the current image; numpy arrays out.
+
+        Every prompt must be finite; point labels integral in {-1, 0, 1};
+        real points (label 0 / 1) inside the image; boxes inside the image
+        with x1 <= x2 and y1 <= y2; and every prompt set must hold a real
+        point, a box or a mask input.
+        """
+        arrays = {}
+        for name, value in (('point_coords', point_coords),
+                            ('point_labels', point_labels),
+                            ('boxes', boxes), ('mask_input', mask_input)):
+            if value is None:
+                arrays[name] = None
+                continue
+            array = to_numpy(value)
+            if not (np.issubdtype(array.dtype, np.number)
+                    or array.dtype == bool):
+                raise TypeError(f'{name} must be numeric, got dtype '
+                                f'{array.dtype}: {array.tolist()!r:.80}')
+            if not np.isfinite(array).all():
+                raise ValueError(f'{name} holds non-finite values (NaN / '
+                                 f'Inf): {array.tolist()!r:.80}')
+            arrays[name] = array
+        if not any(v is not None for v in arrays.values()):
+            raise ValueError('give at least one of point_coords / '
+                             'point_labels, boxes or mask_input')
+        labels = arrays['point_labels']
+        if labels is not None:
+            if (labels != np.round(labels)).any():
+                raise ValueError(
+                    f'point_labels must be integers in {POINT_LABELS}, got '
+                    f'{sorted(set(labels[labels != np.round(labels)].tolist()))}')
+            labels = arrays['point_labels'] = labels.astype(np.int64)
+        num_sets = check_prompt_shapes(
+            arrays['point_coords'], labels, arrays['boxes'],
+            arrays['mask_input'], self.model.low_res_size)
+        height, width = self.original_size
+        coords = arrays['point_coords']
+        if coords is not None:
+            real = coords[labels != -1]
+            outside = (real[:, 0] < 0) | (real[:, 0] >= width) | \
+                (real[:, 1] < 0) | (real[:, 1] >= height)
+            if outside.any():
+                raise ValueError(
+                    f'point {real[outside][0].tolist()} (x, y) is outside the '
+                    f'{width}x{height} (width x height) image')
+        boxes = arrays['boxes']
+        if boxes is not None:
+            bad = (boxes[:, 0] > boxes[:, 2]) | (boxes[:, 1] > boxes[:, 3]) | \
+                (boxes[:, :2] < 0).any(1) | (boxes[:, 2] >= width) | \
+                (boxes[:, 3] >= height)
+            if bad.any():
+                raise ValueError(
+                    f'box {boxes[bad][0].tolist()} must be x1, y1, x2, y2 with '
+                    f'0 <= x1 <= x2 < {width} and 0 <= y1 <= y2 < {height}')
+        prompted = np.zeros(num_sets, bool)
+        if labels is not None:
+            prompted |= (labels != -1).any(1)
+        if boxes is not None or arrays['mask_input'] is not None:
+            prompted[:] = True
+        if not prompted.all():
+            raise ValueError(
+                f'prompt set {int(np.flatnonzero(~prompted)[0])} has no prompt: '
+                'only padding points (label -1), no box and no mask_input')
+        return coords, labels, boxes, arrays['mask_input']
 
 
-def _shape_of(x) -> Optional[tuple]:
-    """Shape of an array-like for error messages."""
-    return None if x is None else np.shape(x)
+def _add_batch_axis(value: ArrayOrNone) -> ArrayOrNone:
+    """``value`` with a leading axis of one prompt set."""
+    return None if value is None else to_numpy(value)[None]

@@ -68,6 +68,8 @@ def decode_ultrasound_image(data: bytes,
                                              (int, np.integer)) or frame < 0):
         raise ValueError(f'{filename}: frame must be a non-negative integer, '
                          f'got {frame!r}')
+    if not data:
+        raise ValueError(f'{filename}: empty file (0 bytes), not an image')
     if is_dicom(data, filename):
         return _decode_dicom(data, filename, frame, windowing)
     if frame:

@@ -1,11 +1,13 @@
+"""COCO instance-segmentation files as found in the wild, for SAM prompting."""
 import logging
 import math
 import os.path as osp
 from collections import Counter, defaultdict
 from collections.abc import Hashable
 from numbers import Number
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
+import mmcv
 import numpy as np
 from mmengine.fileio import get_local_path, load
 from mmengine.logging import print_log
@@ -25,6 +27,10 @@ _RLE_CHAR_MIN, _RLE_CHAR_MAX, _RLE_MAX_CHUNKS = 48, 111, 7
 
 class CocoFormatError(ValueError):
     """An annotation file does not follow the COCO format."""
+
+
+class ImagePipelineError(RuntimeError):
+    """A transform of the data pipeline failed on one image of a dataset."""
 
 
 @DATASETS.register_module()
@@ -58,9 +64,13 @@ class UltrasoundCocoDataset(CocoDataset):
 
     Images without any usable annotation are dropped from training
     (``filter_cfg=dict(filter_empty_gt=True)``, with a log line) and kept for
-    testing, where they produce an empty prediction. An image whose instances all
-    vanish in the training pipeline (e.g. a mask thinner than a pixel after
-    resizing) is skipped with a log line and another image is drawn.
+    testing, where they produce an empty prediction; a training set without any
+    usable annotation is an error. An image whose instances all vanish in the training
+    pipeline (e.g. a mask thinner than a pixel after resizing) is skipped with a
+    log line and another image is drawn. A transform failing on an image (an
+    empty or undecodable file, an image so elongated that resizing rounds a side
+    to 0 pixels) raises :class:`ImagePipelineError` naming the annotation file,
+    the image id and the image file.
 
     Args:
         class_agnostic (bool): Map all categories to one class. Defaults to True.
@@ -95,6 +105,10 @@ class UltrasoundCocoDataset(CocoDataset):
                 f'{self.ann_file}: expected a JSON object with '
                 f'"images", got {type(coco).__name__}')
         images = self._list_field(coco, 'images', required=True)
+        if not images:
+            raise CocoFormatError(
+                f'{self.ann_file}: the "images" list is empty, nothing to '
+                f'{"test" if self.test_mode else "train"} on')
         annotations = self._list_field(coco, 'annotations', required=False)
         categories = self._list_field(
             coco, 'categories', required=bool(annotations))
@@ -425,18 +439,30 @@ class UltrasoundCocoDataset(CocoDataset):
 
     def filter_data(self) -> List[dict]:
         """Drop training images without a usable instance or smaller than
-        ``filter_cfg['min_size']``; keep everything in test mode."""
-        if self.test_mode or not self.filter_cfg:
+        ``filter_cfg['min_size']``; keep everything in test mode.
+
+        Raises:
+            ValueError: In training, when no image with a usable instance is
+                left (whatever ``filter_cfg`` says: the training pipeline would
+                redraw images without one forever).
+        """
+        if self.test_mode:
             return self.data_list
-        filter_empty = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        kept = []
-        for info in self.data_list:
-            if filter_empty and not any(not inst['ignore_flag']
-                                        for inst in info['instances']):
-                continue
-            if min(info['width'], info['height']) >= min_size:
-                kept.append(info)
+        filter_cfg = self.filter_cfg or {}
+        filter_empty = filter_cfg.get('filter_empty_gt', False)
+        min_size = filter_cfg.get('min_size', 0)
+        kept = [
+            info for info in self.data_list
+            if (_has_usable_instance(info) or not filter_empty)
+            and min(info['width'], info['height']) >= min_size
+        ]
+        if not any(map(_has_usable_instance, kept)):
+            raise ValueError(
+                f'{self.ann_file}: none of its {len(self.data_list)} images has '
+                'a usable annotation' +
+                (f' and a side of at least min_size={min_size} pixels'
+                 if min_size else '') + ', nothing to train on (images '
+                'without annotations are only kept for testing)')
         if len(kept) < len(self.data_list):
             print_log(
                 f'{self.ann_file}: skipped {len(self.data_list) - len(kept)} of '
@@ -450,8 +476,22 @@ class UltrasoundCocoDataset(CocoDataset):
 
         Returning None makes :class:`mmengine.dataset.BaseDataset` draw another
         image.
+
+        Raises:
+            ImagePipelineError: A transform failed; the message names the
+                annotation file, the image id, the image file and the transform.
         """
-        data = super().prepare_data(idx)
+        data = self.get_data_info(idx)
+        # The transforms are run one by one (as mmengine's Compose does) to
+        # name the one that failed; they fill ``data`` in place.
+        for transform in self.pipeline.transforms:
+            try:
+                data = transform(data)
+            except Exception as err:
+                raise ImagePipelineError(
+                    self._pipeline_failure(data, transform, err)) from err
+            if data is None:
+                return None
         if (not self.test_mode and isinstance(data, dict)
                 and 'data_samples' in data
                 and len(data['data_samples'].gt_instances) == 0):
@@ -462,6 +502,42 @@ class UltrasoundCocoDataset(CocoDataset):
                 level=logging.INFO)
             return None
         return data
+
+    def _pipeline_failure(self, results: dict, transform: Any,
+                          err: Exception) -> str:
+        """Message for ``transform`` failing with ``err`` on ``results``."""
+        where = (f'{self.ann_file}: image {results.get("img_id")!r} '
+                 f'({results.get("img_path")})')
+        name = type(transform).__name__
+        vanished = _vanishing_resize(results)
+        if vanished is not None:
+            (height, width), (new_h, new_w) = vanished
+            return (f'{where}: {name} failed: resizing the {height}x{width} '
+                    f'(HxW) image to fit {results["scale"]} keeping its aspect '
+                    f'ratio gives {new_h}x{new_w}, a side rounds to 0 pixels; '
+                    'crop the image or remove it from the annotation file')
+        return f'{where}: {name} failed: {type(err).__name__}: {err}'
+
+
+def _vanishing_resize(
+        results: dict) -> Optional[Tuple[Tuple[int, int], Tuple[int, int]]]:
+    """Image size and keep-ratio resized size when a side rounds to 0.
+
+    A resize transform records its target ``scale`` in ``results`` before
+    resizing, so after it failed the sizes it meant to produce can be told.
+    """
+    if results.get('img') is None or results.get('scale') is None:
+        return None
+    height, width = results['img'].shape[:2]
+    new_w, new_h = mmcv.rescale_size((width, height), results['scale'])
+    if min(new_h, new_w) >= 1:
+        return None
+    return (height, width), (new_h, new_w)
+
+
+def _has_usable_instance(data_info: dict) -> bool:
+    """Whether an image has an instance that is not ignored (crowd)."""
+    return any(not inst['ignore_flag'] for inst in data_info['instances'])
 
 
 def _is_int(value: Any) -> bool:

@@ -1,3 +1,4 @@
+"""Training engine pieces: distributed setup, wrappers, hooks, FSDP policy."""
 from .device_aware_ddp import DeviceAwareDistributedDataParallel
 from .distributed import setup_cpu_distributed
 from .fsdp_wrap_policy import vit_sam_block_wrap_policy

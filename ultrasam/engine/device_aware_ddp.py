@@ -1,3 +1,4 @@
+"""DistributedDataParallel wrapper that also runs CPU modules (gloo)."""
 from typing import List, Optional
 
 import torch.nn as nn

@@ -1,3 +1,4 @@
+"""Evaluation of promptable segmentation: metrics and sample accessors."""
 from .functional import masks_to_numpy, original_gt_masks
 from .metrics import *  # noqa: F401,F403
 

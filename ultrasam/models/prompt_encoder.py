@@ -8,11 +8,11 @@ from torch import Tensor, nn
 
 from mmdet.registry import MODELS
 from mmdet.utils import OptMultiConfig
+from ..structures import check_prompt_shapes
 from .layers import RandomFourierPositionalEncoding
 
 # Point labels: SAM's convention plus -1 for padding (ignored entries).
 PAD_LABEL = -1
-NEG_LABEL = 0
 POS_LABEL = 1
 
 
@@ -116,57 +116,6 @@ class SamPromptEncoder(BaseModule):
         """Dense embedding (N, C, h, w) of (N, 1, 4h, 4w) mask logits."""
         return self.mask_downscaling(masks)
 
-    def _check_inputs(self, point_coords: Optional[Tensor],
-                      point_labels: Optional[Tensor], boxes: Optional[Tensor],
-                      box_valid: Optional[Tensor],
-                      masks: Optional[Tensor]) -> int:
-        """Validate shapes and return the number of prompt sets."""
-        if (point_coords is None) != (point_labels is None):
-            raise ValueError(
-                'point_coords and point_labels must be given together, got '
-                f'point_coords={_shape(point_coords)}, '
-                f'point_labels={_shape(point_labels)}')
-        sizes = {}
-        if point_coords is not None:
-            if point_coords.dim() != 3 or point_coords.shape[-1] != 2:
-                raise ValueError('point_coords must be (N, K, 2), got '
-                                 f'{tuple(point_coords.shape)}')
-            if point_labels.shape != point_coords.shape[:2]:
-                raise ValueError(
-                    f'point_labels must be (N, K) = '
-                    f'{tuple(point_coords.shape[:2])}, got '
-                    f'{tuple(point_labels.shape)}')
-            bad = ~torch.isin(point_labels,
-                              point_labels.new_tensor([-1, 0, 1]))
-            if bad.any():
-                raise ValueError(
-                    'point_labels must be 1 (positive), 0 (negative) or -1 '
-                    f'(padding), got {point_labels[bad].unique().tolist()}')
-            sizes['point_coords'] = point_coords.shape[0]
-        if boxes is not None:
-            if boxes.dim() != 2 or boxes.shape[-1] != 4:
-                raise ValueError(
-                    f'boxes must be (N, 4), got {tuple(boxes.shape)}')
-            sizes['boxes'] = boxes.shape[0]
-            if box_valid is not None and box_valid.shape != boxes.shape[:1]:
-                raise ValueError(
-                    f'box_valid must be (N,) = ({boxes.shape[0]},), got '
-                    f'{tuple(box_valid.shape)}')
-        elif box_valid is not None:
-            raise ValueError('box_valid was given without boxes')
-        if masks is not None:
-            if masks.dim() != 4 or masks.shape[1] != 1 or \
-                    tuple(masks.shape[-2:]) != self.mask_input_size:
-                raise ValueError(
-                    'masks must be (N, 1, '
-                    f'{self.mask_input_size[0]}, {self.mask_input_size[1]}) '
-                    f'low-resolution logits, got {tuple(masks.shape)}')
-            sizes['masks'] = masks.shape[0]
-        if len(set(sizes.values())) > 1:
-            raise ValueError(
-                f'prompts disagree on the number of prompt sets: {sizes}')
-        return next(iter(sizes.values()), 1)
-
     def forward(
         self,
         point_coords: Optional[Tensor] = None,
@@ -195,8 +144,9 @@ class SamPromptEncoder(BaseModule):
             - sparse padding mask (N, T) bool, True for padding tokens;
             - dense embeddings (N, C, h, w).
         """
-        num_sets = self._check_inputs(point_coords, point_labels, boxes,
-                                      box_valid, masks)
+        num_sets = check_prompt_shapes(point_coords, point_labels, boxes,
+                                       masks, self.mask_input_size,
+                                       box_valid)
         weight = self.no_mask_embed.weight
         tokens = [weight.new_zeros(num_sets, 0, self.embed_dims)]
         padding = [weight.new_zeros(num_sets, 0, dtype=torch.bool)]
@@ -232,7 +182,3 @@ class SamPromptEncoder(BaseModule):
                 num_sets, -1, *self.image_embedding_size)
         return sparse, sparse_padding, dense
 
-
-def _shape(x: Optional[Tensor]) -> Optional[tuple]:
-    """Shape of ``x`` for error messages."""
-    return None if x is None else tuple(x.shape)

@@ -1,3 +1,7 @@
+"""Prompt types and prompt checks shared by datasets, models and the predictor."""
+from .prompt_checks import POINT_LABELS, check_prompt_shapes
 from .prompt_types import PROMPT_TYPE_NAMES, PromptType
 
-__all__ = ['PROMPT_TYPE_NAMES', 'PromptType']
+__all__ = [
+    'POINT_LABELS', 'PROMPT_TYPE_NAMES', 'PromptType', 'check_prompt_shapes'
+]

@@ -1,3 +1,4 @@
+"""Data transforms for promptable ultrasound segmentation."""
 from .boxes import BoxesFromMasks
 from .formatting import PackPromptInputs
 from .keep_original_masks import KeepOriginalMasks

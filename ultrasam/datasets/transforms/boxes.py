@@ -1,3 +1,4 @@
+"""Box prompts from instance masks, optionally jittered."""
 import numpy as np
 from mmcv.transforms import BaseTransform
 

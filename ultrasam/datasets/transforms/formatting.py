@@ -1,3 +1,4 @@
+"""Packing of images, masks and prompts into data samples."""
 from typing import Sequence
 
 import numpy as np
@@ -5,7 +6,7 @@ import torch
 
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
-from ultrasam.structures import PromptType
+from ...structures import PromptType
 from .instance_utils import mask_arrays, tight_boxes
 
 _POINT_TYPES = (PromptType.POINT, PromptType.POINT_AND_BOX)

@@ -1,3 +1,4 @@
+"""Keep ground-truth masks at the original resolution for evaluation."""
 from mmcv.transforms import BaseTransform
 
 from mmdet.registry import TRANSFORMS

@@ -1,3 +1,4 @@
+"""Data-pipeline transform decoding ultrasound images and DICOM frames."""
 from typing import Optional
 
 import numpy as np

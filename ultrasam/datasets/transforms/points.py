@@ -1,3 +1,4 @@
+"""Point prompts sampled from instance masks."""
 from typing import Tuple, Union
 
 import cv2
@@ -5,7 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmdet.registry import TRANSFORMS
-from ultrasam.structures import PromptType
+from ...structures import PromptType
 from .instance_utils import (check_count, draw_count, drop_empty_masks,
                              mask_extent)
 

@@ -1,10 +1,11 @@
+"""Random choice of the prompt type of each instance."""
 from typing import Dict, Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmdet.registry import TRANSFORMS
-from ultrasam.structures import PROMPT_TYPE_NAMES
+from ...structures import PROMPT_TYPE_NAMES
 
 _TYPE_BY_NAME = {name: value for value, name in PROMPT_TYPE_NAMES.items()}
 

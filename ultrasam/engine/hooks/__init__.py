@@ -1,3 +1,4 @@
+"""Runner hooks: exact-resume RNG state and ultrasound visualization."""
 from .rng_state_hook import RNGStateHook
 from .ultrasound_visualization_hook import UltrasoundVisualizationHook
 

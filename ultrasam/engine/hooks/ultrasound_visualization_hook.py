@@ -1,3 +1,4 @@
+"""Visualization hook drawing predictions on the original ultrasound image."""
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -8,7 +9,7 @@ from mmengine.utils import mkdir_or_exist
 from mmdet.engine.hooks import DetVisualizationHook
 from mmdet.registry import HOOKS
 from mmdet.structures import DetDataSample
-from ultrasam.datasets import WINDOWING_MODES, read_ultrasound_image
+from ...datasets import WINDOWING_MODES, read_ultrasound_image
 
 
 @HOOKS.register_module()

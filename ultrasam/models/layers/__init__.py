@@ -1,3 +1,4 @@
+"""Small building blocks of the SAM prompt encoder and mask decoder."""
 from .attention import Attention
 from .mlp import MLP, MLPBlock
 from .positional_encoding import RandomFourierPositionalEncoding

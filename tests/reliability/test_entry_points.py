@@ -18,9 +18,9 @@ import torch
 from mmengine.config import Config
 
 from checkpoint_fixtures import (PHANTOM_CONFIG, REPO, US43D_CONFIG,
-                                 UNREADABLE_CHECKPOINTS, build_model, digest,
-                                 load_tool, tiny_sam, write_tiny_coco,
-                                 write_tiny_test_config, write_unreadable)
+                                 UNREADABLE_CHECKPOINTS, tiny_sam,
+                                 write_tiny_coco, write_tiny_test_config,
+                                 write_unreadable)
 from mmdet.registry import DATASETS
 from ultrasam.datasets import UltrasoundCocoDataset
 from ultrasam.engine.hooks import RNGStateHook
@@ -42,13 +42,13 @@ US43D_MISSING = [
 
 
 @pytest.fixture(scope='module')
-def train_tool():
-    return load_tool('train.py')
+def train_tool(load_script):
+    return load_script('tools/train.py')
 
 
 @pytest.fixture(scope='module')
-def test_tool():
-    return load_tool('test.py')
+def test_tool(load_script):
+    return load_script('tools/test.py')
 
 
 @pytest.fixture(scope='module')
@@ -64,8 +64,8 @@ def test_config(coco, tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def weights():
-    return build_model(PHANTOM_CONFIG).state_dict()
+def weights(init_checkpoint):
+    return torch.load(init_checkpoint, weights_only=True)['state_dict']
 
 
 def _exit_message(main, argv) -> str:
@@ -82,25 +82,27 @@ def _test_argv(config: Path, checkpoint: Path, work_dir: Path, *extra):
 
 
 def test_fresh_clone_train_names_every_missing_input(train_tool, tmp_path,
-                                                     monkeypatch):
+                                                     monkeypatch, snapshot):
     monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
     message = _exit_message(train_tool.main,
                             [US43D_CONFIG, '--work-dir', tmp_path / 'wd'])
     assert message.splitlines() == US43D_MISSING
-    assert not (tmp_path / 'wd').exists()
+    assert snapshot(tmp_path) == before, 'the runner was built'
 
 
 def test_train_with_data_but_no_checkpoint(train_tool, tmp_path,
-                                           monkeypatch):
+                                           monkeypatch, snapshot):
     monkeypatch.chdir(tmp_path)
     annotations = tmp_path / 'data' / 'us43d' / 'annotations'
     annotations.mkdir(parents=True)
     for split in ('train', 'val'):
         (annotations / f'{split}.json').write_text('{}')
+    before = snapshot(tmp_path)
     message = _exit_message(train_tool.main,
                             [US43D_CONFIG, '--work-dir', tmp_path / 'wd'])
     assert message.splitlines() == US43D_MISSING[2:]
-    assert (annotations / 'train.json').read_text() == '{}'
+    assert snapshot(tmp_path) == before
 
 
 def test_train_names_a_missing_pretrained_init_checkpoint(
@@ -127,7 +129,8 @@ def test_train_names_a_missing_resume_checkpoint(train_tool, coco,
 
 
 def test_test_names_missing_annotation_and_checkpoint(test_tool, test_config,
-                                                      tmp_path):
+                                                      tmp_path, snapshot):
+    before = snapshot(tmp_path)
     message = _exit_message(
         test_tool.main,
         _test_argv(test_config, tmp_path / 'model_ultrasam.pth',
@@ -143,7 +146,7 @@ def test_test_names_missing_annotation_and_checkpoint(test_tool, test_config,
         'tools/model_converters/sam_to_ultrasam.py model.pth '
         f'{tmp_path}/model_ultrasam.pth',
     ]
-    assert not (tmp_path / 'wd').exists()
+    assert snapshot(tmp_path) == before
 
 
 class _GeneratesItsData(UltrasoundCocoDataset):
@@ -201,41 +204,35 @@ def _sam_format(weights):
 def test_test_refuses_a_checkpoint_that_does_not_fit(case, transform,
                                                       expected, test_tool,
                                                       weights, test_config,
-                                                      tmp_path):
+                                                      tmp_path, snapshot):
     checkpoint = tmp_path / 'model.pth'
     torch.save(dict(state_dict=transform(weights)), checkpoint)
-    before = digest(checkpoint)
+    before = snapshot(tmp_path)
     message = _exit_message(
         test_tool.main, _test_argv(test_config, checkpoint, tmp_path / 'wd'))
     assert message.startswith(f'test.py: error: checkpoint {checkpoint} ')
     assert expected in message and len(message.splitlines()) == 1
-    assert not (tmp_path / 'wd').exists(), 'the runner was built'
-    assert digest(checkpoint) == before
+    assert snapshot(tmp_path) == before, 'the runner was built'
 
 
 @pytest.mark.parametrize('case', ['truncated', 'malicious torch.save',
                                   'pickled list', 'empty file'])
 def test_test_refuses_an_unreadable_checkpoint(case, test_tool, test_config,
-                                               tmp_path):
+                                               tmp_path, snapshot):
     checkpoint = tmp_path / 'model.pth'
-    payload_did_not_run = write_unreadable(case, checkpoint)
-    before = digest(checkpoint)
+    write_unreadable(case, checkpoint)
+    before = snapshot(tmp_path)
     message = _exit_message(
         test_tool.main, _test_argv(test_config, checkpoint, tmp_path / 'wd'))
     assert message.startswith(
         f'test.py: error: cannot read checkpoint {checkpoint}: ')
     assert UNREADABLE_CHECKPOINTS[case][1] in message
-    assert 'weights_only' not in message and payload_did_not_run()
-    assert digest(checkpoint) == before
-
-
-def _metrics(work_dir: Path) -> dict:
-    [run] = [p for p in work_dir.iterdir() if p.is_dir()]
-    return json.loads((run / f'{run.name}.json').read_text())
+    assert 'weights_only' not in message
+    assert snapshot(tmp_path) == before, 'a payload ran or the runner was built'
 
 
 def test_partial_load_without_workers_and_without_resume_warning(
-        test_tool, weights, test_config, tmp_path, capsys):
+        test_tool, weights, test_config, tmp_path, capsys, snapshot):
     """One in-process run (MMEngine's visualizer is a process-wide instance)
     for three cases: --allow-partial-load lists what it did not load;
     num_workers=0 with the config's persistent_workers=True used to be a
@@ -243,7 +240,7 @@ def test_partial_load_without_workers_and_without_resume_warning(
     checkpoint = tmp_path / 'encoder_only.pth'
     torch.save({k: v for k, v in weights.items()
                 if not k.startswith('mask_decoder.')}, checkpoint)
-    before = digest(checkpoint)
+    before = snapshot(checkpoint)
     work_dir = tmp_path / 'wd'
     test_tool.main([
         str(a) for a in _test_argv(
@@ -259,7 +256,7 @@ def test_partial_load_without_workers_and_without_resume_warning(
     assert 'prompt_seg/dice' in json.loads(
         (run / f'{run.name}.json').read_text())
     assert 'RNG state' not in (run / f'{run.name}.log').read_text()
-    assert digest(checkpoint) == before
+    assert snapshot(checkpoint) == before
 
 
 # -- --cfg-options that change nothing -------------------------------------

@@ -18,7 +18,7 @@ FOV_MARGIN_PX = 3.0
 # Below this side the fixed pixel margins of lesion placement (FOV_MARGIN_PX from
 # the edge of the field of view, 8 % of the depth kept free under the probe) leave
 # almost no room for even the smallest lesion in a wide curved-probe sector: at
-# 32 px a placement round succeeds in >= 88 % of cases for the worst probe
+# 32 px a placement round succeeds in >= 85 % of cases for the worst probe
 # geometry, at 24 px in about 50 %, at 16 px in none.
 MIN_IMAGE_SIZE = 32
 

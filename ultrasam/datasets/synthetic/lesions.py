@@ -14,7 +14,7 @@ _LESION_GAP_PX = 4.0
 # Positions tried for one lesion before it is dropped.
 _MAX_PLACEMENT_TRIES = 60
 # Rounds of lesions drawn until at least one fits. Above MIN_IMAGE_SIZE with the
-# default ranges a round fails in at most ~12 % of cases, so this bound only
+# default ranges a round fails in at most ~15 % of cases, so this bound only
 # stops a configuration that can never place a lesion instead of looping forever.
 _MAX_PLACEMENT_ROUNDS = 100
 

@@ -1,4 +1,4 @@
-"""COCO phantom sets: written atomically, reused when identical, never over other data."""
+"""COCO phantom sets: atomic writes, reuse of identical sets, no loss of other data."""
 import dataclasses
 import errno
 import json

@@ -358,3 +358,29 @@ def test_fresh_clone_train_prints_three_lines_and_no_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines() == US43D_MISSING
     assert list(tmp_path.iterdir()) == []
+
+
+# -- data errors: the dataset's own message as one line, no traceback -------
+
+
+def test_train_on_a_set_without_annotations_is_one_line(
+        train_tool, tmp_path, snapshot):
+    root = tmp_path / 'data'
+    write_tiny_coco(root)
+    train_json = root / 'annotations' / 'train.json'
+    coco = json.loads(train_json.read_text())
+    train_json.write_text(json.dumps(dict(coco, annotations=[])))
+    config = tmp_path / 'ultrasam_vitt_empty.py'
+    config.write_text(
+        f'_base_ = {str(PHANTOM_CONFIG)!r}\n'
+        'train_dataloader = dict(num_workers=0, persistent_workers=False,\n'
+        "    dataset=dict(_delete_=True, type='UltrasoundCocoDataset',\n"
+        f"    data_root={str(root) + '/'!r},\n"
+        "    ann_file='annotations/train.json', data_prefix=dict(img='images/'),"
+        '\n    pipeline={{_base_.train_pipeline}}))\n')
+    before = snapshot(root)
+    message = _exit_message(
+        train_tool.main, [config, '--work-dir', tmp_path / 'work'])
+    assert message.startswith('train.py: error: ')
+    assert str(train_json) in message and 'nothing to train on' in message
+    assert snapshot(root) == before

@@ -13,6 +13,7 @@ import inspect
 import os.path as osp
 import re
 import sys
+from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -20,6 +21,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import FlexibleRunner, Runner
 
 from mmdet.registry import DATASETS
+from ..datasets import CocoFormatError, ImagePipelineError
 
 # Top-level config keys that MMEngine's runners (their arguments, and the keys
 # they read from ``cfg``), mmengine.Config and the tools read at run time. Any
@@ -219,6 +221,20 @@ def disable_persistent_workers_without_workers(cfg: Config) -> None:
         if isinstance(settings, dict) and not settings.get('num_workers', 0):
             if settings.get('persistent_workers'):
                 settings['persistent_workers'] = False
+
+
+@contextmanager
+def data_errors_as_exit(tool: str) -> Iterator[None]:
+    """Turn the datasets' own clear errors into one ``TOOL: error:`` line.
+
+    A malformed annotation file, an image the pipeline cannot read, a set with
+    nothing to train on or a phantom directory holding other data name their
+    file already; MMEngine's traceback around them only hides that line.
+    """
+    try:
+        yield
+    except (CocoFormatError, ImagePipelineError, FileExistsError) as err:
+        raise SystemExit(f'{tool}: error: {err}') from err
 
 
 def exit_on_problems(tool: str, problems: Sequence[str]) -> None:

@@ -26,7 +26,8 @@ from mmengine.runner import FlexibleRunner, Runner
 from ultrasam.engine import setup_cpu_distributed
 from ultrasam.utils import (CheckpointError, StateDict, check_state_dict_fits,
                             load_state_dict_into, read_state_dict)
-from ultrasam.utils.preflight import (build_run_config, exit_on_problems,
+from ultrasam.utils.preflight import (build_run_config, data_errors_as_exit,
+                                      exit_on_problems,
                                       missing_input_files)
 
 TOOL = 'test.py'
@@ -103,20 +104,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     cfg.load_from = args.checkpoint if loads_itself else None
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
-    setup_cpu_distributed(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    if isinstance(model, nn.Module):
-        load_state_dict_into(model, state_dict, args.checkpoint,
-                             strict=not args.allow_partial_load)
-        runner.logger.info(f'Load checkpoint from {args.checkpoint}')
-    del state_dict  # the model holds its own copy
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(
-            DumpDetResults(out_file_path=args.out))
-    runner.test()
+    with data_errors_as_exit(TOOL):
+        setup_cpu_distributed(cfg)
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if isinstance(model, nn.Module):
+            load_state_dict_into(model, state_dict, args.checkpoint,
+                                 strict=not args.allow_partial_load)
+            runner.logger.info(f'Load checkpoint from {args.checkpoint}')
+        del state_dict  # the model holds its own copy
+        if args.out is not None:
+            runner.test_evaluator.metrics.append(
+                DumpDetResults(out_file_path=args.out))
+        runner.test()
 
 
 if __name__ == '__main__':

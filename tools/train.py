@@ -19,7 +19,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ultrasam.engine import setup_cpu_distributed
-from ultrasam.utils.preflight import (build_run_config, exit_on_problems,
+from ultrasam.utils.preflight import (build_run_config, data_errors_as_exit,
+                                      exit_on_problems,
                                       missing_input_files)
 
 TOOL = 'train.py'
@@ -78,10 +79,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
     exit_on_problems(TOOL, missing_input_files(cfg, 'train'))
-    setup_cpu_distributed(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
+    with data_errors_as_exit(TOOL):
+        setup_cpu_distributed(cfg)
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from ultrasam.datasets.phantom import (LESION_TYPES, PHANTOM_VERSION, PhantomConfig,
-                                       generate_phantom, write_phantom_coco)
+from ultrasam.datasets.synthetic import (LESION_TYPES, PHANTOM_VERSION,
+                                         PhantomConfig, generate_phantom,
+                                         write_phantom_coco)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / 'tools' / 'dataset_converters' / 'make_phantom.py'
@@ -145,18 +146,25 @@ def test_coco_annotations_match_generated_masks(tmp_path):
                 assert ann['bbox'] == [x0, y0, cols.max() - x0 + 1, rows.max() - y0 + 1]
 
 
-def test_refuses_to_overwrite_unless_asked(tmp_path):
-    write_phantom_coco(tmp_path, 3, 1, seed=0)
-    (tmp_path / 'notes.txt').write_text('user data')
-    before = _read_tree(tmp_path)
+def test_overwrite_replaces_only_its_own_set(tmp_path):
+    out = tmp_path / 'phantom'
+    write_phantom_coco(out, 3, 1, seed=0)
+    before = _read_tree(out)
     with pytest.raises(FileExistsError, match='refusing to overwrite'):
-        write_phantom_coco(tmp_path, 1, 1, seed=1)
-    assert _read_tree(tmp_path) == before
-    write_phantom_coco(tmp_path, 1, 1, seed=1, overwrite=True)
-    # Stale images of the earlier, larger run are gone; unrelated files stay.
-    assert sorted(p.name for p in (tmp_path / 'images' / 'train').iterdir()) == [
+        write_phantom_coco(out, 1, 1, seed=1)
+    assert _read_tree(out) == before
+    # A file the generator did not write makes the directory the user's.
+    (out / 'notes.txt').write_text('user data')
+    with pytest.raises(FileExistsError, match='did not write: notes.txt'):
+        write_phantom_coco(out, 1, 1, seed=1, overwrite=True)
+    (out / 'notes.txt').unlink()
+    assert _read_tree(out) == before
+    write_phantom_coco(out, 1, 1, seed=1, overwrite=True)
+    # Stale images of the earlier, larger run are gone.
+    assert sorted(p.name for p in (out / 'images' / 'train').iterdir()) == [
         '000001.png']
-    assert (tmp_path / 'notes.txt').read_text() == 'user data'
+    # Nothing is left next to the set (the staging and replaced directories).
+    assert [p.name for p in tmp_path.iterdir()] == ['phantom']
 
 
 def test_cli_writes_dataset_and_refuses_overwrite(tmp_path, monkeypatch, capsys):

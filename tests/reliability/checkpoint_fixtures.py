@@ -1,13 +1,13 @@
-"""Tiny models, state dicts and broken checkpoint files for the reliability tests
-of checkpoints, converters and the train / test entry points."""
-import hashlib
-import importlib.util
+"""Tiny models, state dicts, data and broken checkpoint files for the reliability
+tests of checkpoints, converters and the train / test entry points."""
+import json
 import os
 import pickle
 from pathlib import Path
-from types import ModuleType
-from typing import Callable, Dict, Optional
+from typing import Dict
 
+import cv2
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
@@ -25,14 +25,43 @@ PHANTOM_CONFIG = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitt_phantom.py'
 US43D_CONFIG = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitb_us43d.py'
 
 
-def load_tool(relative_path: str) -> ModuleType:
-    """A script under tools/ as a module (its ``main(argv)`` runs in-process)."""
-    path = REPO / 'tools' / relative_path
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{path.stem}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def write_tiny_coco(root: Path, size: int = 96) -> None:
+    """A COCO set with train and test splits of two gray images, each with one
+    bright rectangle, in ``root``."""
+    for split in ('train', 'test'):
+        (root / 'images' / split).mkdir(parents=True)
+        images, annotations = [], []
+        for index in (1, 2):
+            x0, y0, x1, y1 = 10 * index, 30, 10 * index + 40, 60
+            image = np.full((size, size), 60, np.uint8)
+            image[y0:y1, x0:x1] = 200
+            name = f'{split}/{index}.png'
+            cv2.imwrite(str(root / 'images' / name), image)
+            images.append(dict(id=index, file_name=name, height=size,
+                               width=size))
+            annotations.append(dict(
+                id=index, image_id=index, category_id=1, iscrowd=0,
+                bbox=[x0, y0, x1 - x0, y1 - y0],
+                area=float((x1 - x0) * (y1 - y0)),
+                segmentation=[[x0, y0, x1, y0, x1, y1, x0, y1]]))
+        (root / 'annotations').mkdir(exist_ok=True)
+        (root / 'annotations' / f'{split}.json').write_text(json.dumps(dict(
+            images=images, annotations=annotations,
+            categories=[dict(id=1, name='object')])))
+
+
+def write_tiny_test_config(folder: Path, data_root: Path) -> Path:
+    """The tiny CPU config (ViT-T, 256 px) testing on the COCO set in
+    ``data_root`` with one interior point per instance."""
+    config = folder / 'ultrasam_vitt_coco.py'
+    config.write_text(
+        f'_base_ = {str(PHANTOM_CONFIG)!r}\n'
+        'test_dataloader = dict(dataset=dict(\n'
+        "    _delete_=True, type='UltrasoundCocoDataset',\n"
+        f"    data_root={str(data_root) + '/'!r},\n"
+        "    ann_file='annotations/test.json', data_prefix=dict(img='images/'),"
+        '\n    test_mode=True, pipeline={{_base_.test_pipeline}}))\n')
+    return config
 
 
 def build_model(config: Path = TINY_CONFIG, seed: int = 0,
@@ -71,12 +100,6 @@ def mmengine_checkpoint(state_dict: Dict[str, torch.Tensor]) -> dict:
         meta=dict(iter=4, epoch=0, seed=0),
         state_dict=state_dict,
         message_hub=dict(log_scalars={'train/loss': buffer}))
-
-
-def digest(path: Path) -> Optional[str]:
-    """sha256 of a file (None if absent): inputs must come out unchanged."""
-    return hashlib.sha256(path.read_bytes()).hexdigest() \
-        if path.is_file() else None
 
 
 class _Payload:
@@ -127,8 +150,7 @@ UNREADABLE_CHECKPOINTS: Dict[str, tuple] = {
 }
 
 
-def write_unreadable(name: str, path: Path) -> Callable[[], bool]:
-    """Write the case ``name`` at ``path``; returns a check that no payload
-    ran while reading it."""
+def write_unreadable(name: str, path: Path) -> None:
+    """Write the case ``name`` of :data:`UNREADABLE_CHECKPOINTS` at ``path``
+    (a malicious one would create ``path.with_suffix('.pwned')``)."""
     UNREADABLE_CHECKPOINTS[name][0](path)
-    return lambda: not path.with_suffix('.pwned').exists()

@@ -4,22 +4,20 @@ Every bad input gives one error that names the file and says what is wrong (neve
 advising ``weights_only=False``), no input file changes, and no partial output is
 left behind. Cases that already behaved are kept here so that they keep behaving.
 """
-from pathlib import Path
 
 import pytest
 import torch
 
 from checkpoint_fixtures import (UNREADABLE_CHECKPOINTS, VITB_CONFIG,
-                                 build_model, digest, load_tool,
-                                 mmengine_checkpoint, tiny_sam,
+                                 build_model, mmengine_checkpoint, tiny_sam,
                                  write_unreadable)
 from ultrasam.utils import (CheckpointError, load_model_weights,
                             read_state_dict, save_checkpoint)
 
 
 @pytest.fixture(scope='module')
-def tiny_weights():
-    return build_model(seed=1).state_dict()
+def tiny_weights(init_checkpoint):
+    return torch.load(init_checkpoint, weights_only=True)['state_dict']
 
 
 @pytest.fixture(scope='module')
@@ -28,13 +26,13 @@ def sam_weights():
 
 
 @pytest.fixture(scope='module')
-def sam_to_ultrasam():
-    return load_tool('model_converters/sam_to_ultrasam.py')
+def sam_to_ultrasam(load_script):
+    return load_script('tools/model_converters/sam_to_ultrasam.py')
 
 
 @pytest.fixture(scope='module')
-def release_to_ultrasam():
-    return load_tool('model_converters/ultrasam_release_to_ultrasam.py')
+def release_to_ultrasam(load_script):
+    return load_script('tools/model_converters/ultrasam_release_to_ultrasam.py')
 
 
 def _same_weights(model, state_dict) -> bool:
@@ -47,25 +45,25 @@ def _same_weights(model, state_dict) -> bool:
 
 
 @pytest.mark.parametrize('case', list(UNREADABLE_CHECKPOINTS))
-def test_unreadable_checkpoint_is_one_clear_error(case, tmp_path):
+def test_unreadable_checkpoint_is_one_clear_error(case, tmp_path, snapshot):
     path = tmp_path / 'weights.pth'
-    payload_did_not_run = write_unreadable(case, path)
-    before = digest(path)
+    write_unreadable(case, path)
+    before = snapshot(tmp_path)
     with pytest.raises(CheckpointError) as error:
         read_state_dict(path)
     message = str(error.value)
     assert str(path) in message
     assert UNREADABLE_CHECKPOINTS[case][1] in message
     assert 'weights_only' not in message
-    assert payload_did_not_run()
-    assert digest(path) == before
+    assert snapshot(tmp_path) == before, 'a file changed or a payload ran'
 
 
 @pytest.mark.parametrize('layout', [
     'bare state dict', 'MMEngine checkpoint (HistoryBuffer)', "'model' key",
     "DDP 'module.' prefix"
 ])
-def test_readable_layouts_load_strictly(layout, tiny_weights, tmp_path):
+def test_readable_layouts_load_strictly(layout, tiny_weights, tmp_path,
+                                       snapshot):
     content = {
         'bare state dict': tiny_weights,
         'MMEngine checkpoint (HistoryBuffer)':
@@ -77,11 +75,11 @@ def test_readable_layouts_load_strictly(layout, tiny_weights, tmp_path):
     }[layout]
     path = tmp_path / 'weights.pth'
     torch.save(content, path)
-    before = digest(path)
+    before = snapshot(tmp_path)
     model = build_model(seed=2)
     assert not load_model_weights(model, path)
     assert _same_weights(model, tiny_weights)
-    assert digest(path) == before
+    assert snapshot(tmp_path) == before
 
 
 # -- loading into a model --------------------------------------------------
@@ -110,10 +108,10 @@ def _reshape(key):
 ])
 def test_checkpoint_that_does_not_fit_is_refused(case, transform, expected,
                                                  tiny_weights, sam_weights,
-                                                 tmp_path):
+                                                 tmp_path, snapshot):
     path = tmp_path / 'weights.pth'
     torch.save(dict(state_dict=transform(tiny_weights, sam_weights)), path)
-    before = digest(path)
+    before = snapshot(tmp_path)
     model = build_model(seed=2)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(CheckpointError) as error:
@@ -123,7 +121,7 @@ def test_checkpoint_that_does_not_fit_is_refused(case, transform, expected,
     for words in expected:
         assert words in message
     assert _same_weights(model, initial), 'a refused load changed the model'
-    assert digest(path) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_vit_t_checkpoint_in_vit_b_config_is_an_architecture_mismatch(
@@ -154,8 +152,8 @@ def test_partial_load_is_explicit_and_reports_what_it_skipped(
     assert mismatch.unexpected == ['neck.extra']
     assert all(key.startswith('mask_decoder.') for key in mismatch.missing)
     assert torch.equal(model.mask_decoder.iou_token.weight, decoder_before)
-    assert torch.equal(model.backbone.layers[0].ln1.weight,
-                       tiny_weights['backbone.layers.0.ln1.weight'])
+    assert torch.equal(model.backbone.layers[0].attn.qkv.weight,
+                       tiny_weights['backbone.layers.0.attn.qkv.weight'])
 
 
 def test_interrupted_save_leaves_no_file(tmp_path, monkeypatch):
@@ -185,16 +183,15 @@ def _run(tool, argv, capsys):
 
 @pytest.mark.parametrize('case', list(UNREADABLE_CHECKPOINTS))
 def test_converter_refuses_unreadable_source(case, sam_to_ultrasam, tmp_path,
-                                             capsys):
+                                             capsys, snapshot):
     src, dst = tmp_path / 'sam.pth', tmp_path / 'out.pth'
-    payload_did_not_run = write_unreadable(case, src)
-    before = digest(src)
+    write_unreadable(case, src)
+    before = snapshot(tmp_path)
     error, _ = _run(sam_to_ultrasam, [src, dst], capsys)
     assert error.startswith('sam_to_ultrasam.py: error: ')
     assert str(src) in error and UNREADABLE_CHECKPOINTS[case][1] in error
     assert 'weights_only' not in error
-    assert payload_did_not_run()
-    assert digest(src) == before and not dst.exists()
+    assert snapshot(tmp_path) == before, 'wrote an output or ran a payload'
 
 
 @pytest.mark.parametrize('prefix,part', [
@@ -206,15 +203,16 @@ def test_converter_refuses_unreadable_source(case, sam_to_ultrasam, tmp_path,
 ])
 def test_converter_requires_every_part_of_sam(prefix, part, sam_weights,
                                               sam_to_ultrasam, tmp_path,
-                                              capsys):
+                                              capsys, snapshot):
     src, dst = tmp_path / 'sam.pth', tmp_path / 'out.pth'
     torch.save({k: v for k, v in sam_weights.items()
                 if not k.startswith(prefix)}, src)
+    before = snapshot(tmp_path)
     error, out = _run(sam_to_ultrasam, [src, dst], capsys)
     assert f'{src} lacks parts of the model, so no checkpoint was written' \
         in error
     assert part in error
-    assert not dst.exists() and 'saved' not in out
+    assert snapshot(tmp_path) == before and 'saved' not in out
 
 
 def test_converted_sam_loads_strictly(sam_weights, sam_to_ultrasam, tmp_path,
@@ -234,7 +232,7 @@ def test_converted_sam_loads_strictly(sam_weights, sam_to_ultrasam, tmp_path,
 @pytest.mark.parametrize('force', [False, True])
 def test_converter_never_overwrites_its_source(link, force, sam_weights,
                                                sam_to_ultrasam, tmp_path,
-                                               capsys):
+                                               capsys, snapshot):
     src = tmp_path / 'sam.pth'
     torch.save(sam_weights, src)
     dst = {'same path': src, 'symlink': tmp_path / 'link.pth',
@@ -243,21 +241,22 @@ def test_converter_never_overwrites_its_source(link, force, sam_weights,
         dst.symlink_to(src)
     elif link == 'hard link':
         dst.hardlink_to(src)
-    before = digest(src)
+    before = snapshot(tmp_path)
     error, _ = _run(sam_to_ultrasam,
                     [src, dst] + (['--force'] if force else []), capsys)
     assert f'output {dst} is the input checkpoint {src}' in error
-    assert digest(src) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_converter_overwrites_an_existing_output_only_with_force(
-        sam_weights, sam_to_ultrasam, tmp_path, capsys):
+        sam_weights, sam_to_ultrasam, tmp_path, capsys, snapshot):
     src, dst = tmp_path / 'sam.pth', tmp_path / 'out.pth'
     torch.save(sam_weights, src)
     dst.write_text('earlier result')
+    before = snapshot(tmp_path)
     error, _ = _run(sam_to_ultrasam, [src, dst], capsys)
     assert f'output {dst} exists; pass --force' in error
-    assert dst.read_text() == 'earlier result'
+    assert snapshot(tmp_path) == before
     error, _ = _run(sam_to_ultrasam, [src, dst, '--force'], capsys)
     assert error is None and not load_model_weights(build_model(), dst)
 
@@ -272,15 +271,16 @@ def test_converter_output_that_is_a_directory(sam_weights, sam_to_ultrasam,
 
 @pytest.mark.parametrize('tool_name', ['sam_to_ultrasam', 'release_to_ultrasam'])
 def test_converter_given_an_ultrasam_checkpoint(tool_name, tiny_weights,
-                                                request, tmp_path, capsys):
+                                                request, tmp_path, capsys,
+                                                snapshot):
     tool = request.getfixturevalue(tool_name)
     src, dst = tmp_path / 'iter_4.pth', tmp_path / 'out.pth'
     torch.save(mmengine_checkpoint(tiny_weights), src)
-    before = digest(src)
+    before = snapshot(tmp_path)
     error, _ = _run(tool, [src, dst], capsys)
     assert f'{src} is already an UltraSam checkpoint of this package' in error
     assert 'needs no conversion' in error
-    assert digest(src) == before and not dst.exists()
+    assert snapshot(tmp_path) == before
 
 
 def test_converters_point_at_each_other(sam_weights, sam_to_ultrasam,

@@ -171,7 +171,7 @@ CASES = [
          checkpoint='nan', model=True),
     # Finite weights whose outputs overflow: only the output check sees it.
     Case('checkpoint_with_overflowing_weights', ['--points', '5,5'],
-         ['the model predicted non-finite values', '{ckpt}',
+         ['non-finite mask logits', '{ckpt}',
           'nothing was written'], checkpoint='overflow', model=True),
     Case('config_syntax_error', ['--points', '5,5'],
          ['cannot build the model of {tmp}/bad.py', 'SyntaxError'],

@@ -18,11 +18,11 @@ import torch
 from mmengine.config import Config
 
 from checkpoint_fixtures import (PHANTOM_CONFIG, REPO, US43D_CONFIG,
-                                 UNREADABLE_CHECKPOINTS, build_model, digest,
-                                 load_tool, tiny_sam, write_unreadable)
+                                 UNREADABLE_CHECKPOINTS, tiny_sam,
+                                 write_tiny_coco, write_tiny_test_config,
+                                 write_unreadable)
 from mmdet.registry import DATASETS
 from ultrasam.datasets import UltrasoundCocoDataset
-from ultrasam.datasets.phantom import write_phantom_coco
 from ultrasam.engine.hooks import RNGStateHook
 from ultrasam.utils.preflight import (build_run_config, missing_input_files,
                                       unread_override_warnings)
@@ -42,25 +42,30 @@ US43D_MISSING = [
 
 
 @pytest.fixture(scope='module')
-def train_tool():
-    return load_tool('train.py')
+def train_tool(load_script):
+    return load_script('tools/train.py')
 
 
 @pytest.fixture(scope='module')
-def test_tool():
-    return load_tool('test.py')
+def test_tool(load_script):
+    return load_script('tools/test.py')
 
 
 @pytest.fixture(scope='module')
-def phantom(tmp_path_factory):
-    root = tmp_path_factory.mktemp('phantom')
-    write_phantom_coco(root, num_train=1, num_test=2, seed=0)
+def coco(tmp_path_factory):
+    root = tmp_path_factory.mktemp('coco')
+    write_tiny_coco(root)
     return root
 
 
 @pytest.fixture(scope='module')
-def weights():
-    return build_model(PHANTOM_CONFIG).state_dict()
+def test_config(coco, tmp_path_factory):
+    return write_tiny_test_config(tmp_path_factory.mktemp('config'), coco)
+
+
+@pytest.fixture(scope='module')
+def weights(init_checkpoint):
+    return torch.load(init_checkpoint, weights_only=True)['state_dict']
 
 
 def _exit_message(main, argv) -> str:
@@ -69,42 +74,42 @@ def _exit_message(main, argv) -> str:
     return str(exit_.value.code)
 
 
-def _test_argv(phantom: Path, checkpoint: Path, work_dir: Path, *extra):
-    return [PHANTOM_CONFIG, checkpoint, '--work-dir', work_dir,
-            *extra, '--cfg-options',
-            f'test_dataloader.dataset.data_root={phantom}/']
+def _test_argv(config: Path, checkpoint: Path, work_dir: Path, *extra):
+    return [config, checkpoint, '--work-dir', work_dir, *extra]
 
 
 # -- missing inputs: one line each, before any model is built --------------
 
 
 def test_fresh_clone_train_names_every_missing_input(train_tool, tmp_path,
-                                                     monkeypatch):
+                                                     monkeypatch, snapshot):
     monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
     message = _exit_message(train_tool.main,
                             [US43D_CONFIG, '--work-dir', tmp_path / 'wd'])
     assert message.splitlines() == US43D_MISSING
-    assert not (tmp_path / 'wd').exists()
+    assert snapshot(tmp_path) == before, 'the runner was built'
 
 
 def test_train_with_data_but_no_checkpoint(train_tool, tmp_path,
-                                           monkeypatch):
+                                           monkeypatch, snapshot):
     monkeypatch.chdir(tmp_path)
     annotations = tmp_path / 'data' / 'us43d' / 'annotations'
     annotations.mkdir(parents=True)
     for split in ('train', 'val'):
         (annotations / f'{split}.json').write_text('{}')
+    before = snapshot(tmp_path)
     message = _exit_message(train_tool.main,
                             [US43D_CONFIG, '--work-dir', tmp_path / 'wd'])
     assert message.splitlines() == US43D_MISSING[2:]
-    assert (annotations / 'train.json').read_text() == '{}'
+    assert snapshot(tmp_path) == before
 
 
 def test_train_names_a_missing_pretrained_init_checkpoint(
-        train_tool, phantom, tmp_path):
+        train_tool, coco, tmp_path):
     message = _exit_message(train_tool.main, [
         PHANTOM_CONFIG, '--work-dir', tmp_path / 'wd', '--cfg-options',
-        f'train_dataloader.dataset.data_root={phantom}/',
+        f'train_dataloader.dataset.data_root={coco}/',
         'model.backbone.init_cfg.type=Pretrained',
         f'model.backbone.init_cfg.checkpoint={tmp_path}/mae_vit.pth'
     ])
@@ -112,11 +117,25 @@ def test_train_names_a_missing_pretrained_init_checkpoint(
                        '(model.backbone.init_cfg.checkpoint) not found')
 
 
-def test_test_names_missing_annotation_and_checkpoint(test_tool, tmp_path):
+def test_train_names_a_missing_resume_checkpoint(train_tool, coco,
+                                                 tmp_path):
+    message = _exit_message(train_tool.main, [
+        PHANTOM_CONFIG, '--work-dir', tmp_path / 'wd', '--resume',
+        tmp_path / 'iter_8.pth', '--cfg-options',
+        f'train_dataloader.dataset.data_root={coco}/'
+    ])
+    assert message == (f'train.py: error: checkpoint {tmp_path}/iter_8.pth '
+                       '(load_from, to resume) not found')
+
+
+def test_test_names_missing_annotation_and_checkpoint(test_tool, test_config,
+                                                      tmp_path, snapshot):
+    before = snapshot(tmp_path)
     message = _exit_message(
         test_tool.main,
-        _test_argv(tmp_path / 'phantom', tmp_path / 'model_ultrasam.pth',
-                   tmp_path / 'wd'))
+        _test_argv(test_config, tmp_path / 'model_ultrasam.pth',
+                   tmp_path / 'wd', '--cfg-options',
+                   f'test_dataloader.dataset.data_root={tmp_path}/phantom/'))
     assert message.splitlines() == [
         f'test.py: error: annotation file {tmp_path}/phantom/annotations/'
         'test.json (test_dataloader.dataset.ann_file) not found; make it '
@@ -127,7 +146,7 @@ def test_test_names_missing_annotation_and_checkpoint(test_tool, tmp_path):
         'tools/model_converters/sam_to_ultrasam.py model.pth '
         f'{tmp_path}/model_ultrasam.pth',
     ]
-    assert not (tmp_path / 'wd').exists()
+    assert snapshot(tmp_path) == before
 
 
 class _GeneratesItsData(UltrasoundCocoDataset):
@@ -184,42 +203,36 @@ def _sam_format(weights):
 ])
 def test_test_refuses_a_checkpoint_that_does_not_fit(case, transform,
                                                       expected, test_tool,
-                                                      weights, phantom,
-                                                      tmp_path):
+                                                      weights, test_config,
+                                                      tmp_path, snapshot):
     checkpoint = tmp_path / 'model.pth'
     torch.save(dict(state_dict=transform(weights)), checkpoint)
-    before = digest(checkpoint)
+    before = snapshot(tmp_path)
     message = _exit_message(
-        test_tool.main, _test_argv(phantom, checkpoint, tmp_path / 'wd'))
+        test_tool.main, _test_argv(test_config, checkpoint, tmp_path / 'wd'))
     assert message.startswith(f'test.py: error: checkpoint {checkpoint} ')
     assert expected in message and len(message.splitlines()) == 1
-    assert not (tmp_path / 'wd').exists(), 'the runner was built'
-    assert digest(checkpoint) == before
+    assert snapshot(tmp_path) == before, 'the runner was built'
 
 
 @pytest.mark.parametrize('case', ['truncated', 'malicious torch.save',
                                   'pickled list', 'empty file'])
-def test_test_refuses_an_unreadable_checkpoint(case, test_tool, phantom,
-                                               tmp_path):
+def test_test_refuses_an_unreadable_checkpoint(case, test_tool, test_config,
+                                               tmp_path, snapshot):
     checkpoint = tmp_path / 'model.pth'
-    payload_did_not_run = write_unreadable(case, checkpoint)
-    before = digest(checkpoint)
+    write_unreadable(case, checkpoint)
+    before = snapshot(tmp_path)
     message = _exit_message(
-        test_tool.main, _test_argv(phantom, checkpoint, tmp_path / 'wd'))
+        test_tool.main, _test_argv(test_config, checkpoint, tmp_path / 'wd'))
     assert message.startswith(
         f'test.py: error: cannot read checkpoint {checkpoint}: ')
     assert UNREADABLE_CHECKPOINTS[case][1] in message
-    assert 'weights_only' not in message and payload_did_not_run()
-    assert digest(checkpoint) == before
-
-
-def _metrics(work_dir: Path) -> dict:
-    [run] = [p for p in work_dir.iterdir() if p.is_dir()]
-    return json.loads((run / f'{run.name}.json').read_text())
+    assert 'weights_only' not in message
+    assert snapshot(tmp_path) == before, 'a payload ran or the runner was built'
 
 
 def test_partial_load_without_workers_and_without_resume_warning(
-        test_tool, weights, phantom, tmp_path, capsys):
+        test_tool, weights, test_config, tmp_path, capsys, snapshot):
     """One in-process run (MMEngine's visualizer is a process-wide instance)
     for three cases: --allow-partial-load lists what it did not load;
     num_workers=0 with the config's persistent_workers=True used to be a
@@ -227,12 +240,13 @@ def test_partial_load_without_workers_and_without_resume_warning(
     checkpoint = tmp_path / 'encoder_only.pth'
     torch.save({k: v for k, v in weights.items()
                 if not k.startswith('mask_decoder.')}, checkpoint)
-    before = digest(checkpoint)
+    before = snapshot(checkpoint)
     work_dir = tmp_path / 'wd'
     test_tool.main([
-        str(a) for a in _test_argv(phantom, checkpoint, work_dir,
-                                   '--allow-partial-load') +
-        ['test_dataloader.num_workers=0']
+        str(a) for a in _test_argv(
+            test_config, checkpoint, work_dir, '--allow-partial-load',
+            '--cfg-options', 'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=True')
     ])
     warning = capsys.readouterr().out.splitlines()[0]
     assert warning.startswith(
@@ -242,7 +256,7 @@ def test_partial_load_without_workers_and_without_resume_warning(
     assert 'prompt_seg/dice' in json.loads(
         (run / f'{run.name}.json').read_text())
     assert 'RNG state' not in (run / f'{run.name}.log').read_text()
-    assert digest(checkpoint) == before
+    assert snapshot(checkpoint) == before
 
 
 # -- --cfg-options that change nothing -------------------------------------
@@ -251,7 +265,7 @@ def test_partial_load_without_workers_and_without_resume_warning(
 @pytest.mark.parametrize('option,meant', [
     ('max_iters=2', 'e.g. train_cfg.max_iters'),
     ('data_root=elsewhere/', 'e.g. train_dataloader.dataset.data_root, '
-     'test_dataloader.dataset.data_root'),
+     'val_dataloader.dataset.data_root, test_dataloader.dataset.data_root'),
     ('image_size=512', 'e.g. model.backbone.img_size'),
     ('max_iter=2', 'e.g. train_dataloader.dataset.pipeline.6.max_jitter, '
      'train_cfg.max_iters'),
@@ -261,7 +275,7 @@ def test_partial_load_without_workers_and_without_resume_warning(
 def test_override_that_nothing_reads_is_named(option, meant):
     key, value = option.split('=')
     [warning] = unread_override_warnings(
-        Config.fromfile(str(PHANTOM_CONFIG)), {key: value})
+        Config.fromfile(str(US43D_CONFIG)), {key: value})
     assert warning.startswith(f'--cfg-options {key}={value!r}: no component '
                               f"reads the top-level key '{key}'")
     assert warning.endswith(f'set the keys that are read, {meant}')
@@ -272,13 +286,13 @@ def test_override_that_nothing_reads_is_named(option, meant):
     'model.backbone.img_size', 'default_scope'
 ])
 def test_override_of_a_read_key_draws_no_warning(option):
-    cfg = Config.fromfile(str(PHANTOM_CONFIG))
+    cfg = Config.fromfile(str(US43D_CONFIG))
     assert unread_override_warnings(cfg, {option: 1}) == []
 
 
 def test_train_warns_before_its_errors(train_tool, tmp_path, capsys):
     message = _exit_message(train_tool.main, [
-        PHANTOM_CONFIG, '--work-dir', tmp_path / 'wd', '--cfg-options',
+        US43D_CONFIG, '--work-dir', tmp_path / 'wd', '--cfg-options',
         'max_iters=2', f'train_dataloader.dataset.data_root={tmp_path}/'
     ])
     assert capsys.readouterr().err.startswith(
@@ -289,13 +303,13 @@ def test_train_warns_before_its_errors(train_tool, tmp_path, capsys):
 
 def test_no_persistent_workers_without_workers(tmp_path):
     cfg = build_run_config(
-        str(PHANTOM_CONFIG), {
+        str(US43D_CONFIG), {
             'train_dataloader.num_workers': 0,
             'test_dataloader.num_workers': 0
         }, 'none', str(tmp_path), 'train.py')
     assert cfg.train_dataloader.persistent_workers is False
     assert cfg.test_dataloader.persistent_workers is False
-    default = build_run_config(str(PHANTOM_CONFIG), None, 'none', None,
+    default = build_run_config(str(US43D_CONFIG), None, 'none', None,
                                'train.py')
     assert default.train_dataloader.persistent_workers is True
 
@@ -344,3 +358,29 @@ def test_fresh_clone_train_prints_three_lines_and_no_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines() == US43D_MISSING
     assert list(tmp_path.iterdir()) == []
+
+
+# -- data errors: the dataset's own message as one line, no traceback -------
+
+
+def test_train_on_a_set_without_annotations_is_one_line(
+        train_tool, tmp_path, snapshot):
+    root = tmp_path / 'data'
+    write_tiny_coco(root)
+    train_json = root / 'annotations' / 'train.json'
+    coco = json.loads(train_json.read_text())
+    train_json.write_text(json.dumps(dict(coco, annotations=[])))
+    config = tmp_path / 'ultrasam_vitt_empty.py'
+    config.write_text(
+        f'_base_ = {str(PHANTOM_CONFIG)!r}\n'
+        'train_dataloader = dict(num_workers=0, persistent_workers=False,\n'
+        "    dataset=dict(_delete_=True, type='UltrasoundCocoDataset',\n"
+        f"    data_root={str(root) + '/'!r},\n"
+        "    ann_file='annotations/train.json', data_prefix=dict(img='images/'),"
+        '\n    pipeline={{_base_.train_pipeline}}))\n')
+    before = snapshot(root)
+    message = _exit_message(
+        train_tool.main, [config, '--work-dir', tmp_path / 'work'])
+    assert message.startswith('train.py: error: ')
+    assert str(train_json) in message and 'nothing to train on' in message
+    assert snapshot(root) == before

@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional
 import pytest
 
 import ultrasam
-from ultrasam.datasets.phantom import write_phantom_coco
+from ultrasam.datasets.synthetic import write_phantom_coco
 
 REPO = Path(ultrasam.__file__).resolve().parent.parent
 # A train run of a few iterations takes ~15 s; this only catches hangs (e.g. a
@@ -30,15 +30,41 @@ def repo() -> Path:
     return REPO
 
 
+# The tool tests' phantom set. Four iterations of the tiny config's batch of 4
+# make one epoch, so short runs still cross an epoch boundary (dataloader
+# restart, sampler epoch).
+PHANTOM_GENERATOR = dict(num_train=16, num_test=0, seed=0, image_size=256)
+
+
+@pytest.fixture(scope='session')
+def phantom_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny CPU config (256 px ViT-T, batch 4) the tool tests train, set to
+    ``phantom_root``'s generator arguments (its SyntheticPhantomDataset refuses
+    a set made with other ones)."""
+    config = tmp_path_factory.mktemp('config') / 'ultrasam_vitt_phantom16.py'
+    base = REPO / 'configs' / 'ultrasam' / 'ultrasam_vitt_phantom.py'
+    config.write_text(
+        f'_base_ = {str(base)!r}\n'
+        f'train_dataloader = dict(dataset=dict(generator={PHANTOM_GENERATOR!r}))\n'
+        f'test_dataloader = dict(dataset=dict(generator={PHANTOM_GENERATOR!r}))\n')
+    return config
+
+
+@pytest.fixture(scope='session')
+def phantom_generator_options() -> List[str]:
+    """``--cfg-options`` giving the packaged phantom config ``phantom_root``'s
+    generator arguments."""
+    return [f'{loader}.dataset.generator.{key}={value}'
+            for loader in ('train_dataloader', 'test_dataloader')
+            for key, value in PHANTOM_GENERATOR.items()]
+
+
 @pytest.fixture(scope='session')
 def phantom_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """16 training phantoms (seed 0) at the tiny config's image size (256 px).
-
-    Four iterations of the tiny config's batch of 4 make one epoch, so short
-    runs still cross an epoch boundary (dataloader restart, sampler epoch).
-    """
+    """The phantom set ``PHANTOM_GENERATOR`` describes: 16 training phantoms
+    (seed 0) at the tiny config's image size (256 px), no test split."""
     root = tmp_path_factory.mktemp('phantom')
-    write_phantom_coco(root, num_train=16, num_test=0, seed=0)
+    write_phantom_coco(root, **PHANTOM_GENERATOR)
     return root
 
 

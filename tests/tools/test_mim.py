@@ -17,7 +17,8 @@ SOURCES = ('setup.py', 'README.md', 'requirements', 'ultrasam', 'configs',
 
 
 def test_mim_train_and_test_run_a_packaged_config(run_tool, tool_env, repo,
-                                          phantom_root, tmp_path):
+                                          phantom_root,
+                                          phantom_generator_options, tmp_path):
     # Built from a copy: setuptools writes build/ and *.egg-info into the tree.
     source = tmp_path / 'source'
     source.mkdir()
@@ -52,7 +53,7 @@ def test_mim_train_and_test_run_a_packaged_config(run_tool, tool_env, repo,
     out = run_mim('train', 'ultrasam', 'ultrasam_vitt_phantom.py',
                   '--work-dir', str(work_dir), '--cfg-options',
                   f'train_dataloader.dataset.data_root={phantom_root}/',
-                  'train_cfg.max_iters=2',
+                  *phantom_generator_options, 'train_cfg.max_iters=2',
                   'default_hooks.checkpoint.interval=2')
     assert 'Training finished successfully' in out
     checkpoint = work_dir / 'iter_2.pth'
@@ -63,6 +64,7 @@ def test_mim_train_and_test_run_a_packaged_config(run_tool, tool_env, repo,
                   '--checkpoint', str(checkpoint), '--work-dir',
                   str(tmp_path / 'test'), '--cfg-options',
                   f'test_dataloader.dataset.data_root={phantom_root}/',
+                  *phantom_generator_options,
                   'test_dataloader.dataset.ann_file=annotations/train.json')
     assert 'Testing finished successfully' in out
     assert 'prompt_seg/dice' in out

@@ -22,7 +22,7 @@ from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 
 from mmdet.registry import DATASETS
-from ultrasam.datasets.ultrasound_coco import ImagePipelineError
+from ultrasam.datasets import ImagePipelineError
 from ultrasam.visualization import PromptVisualizer
 
 PROG = 'browse_dataset.py'

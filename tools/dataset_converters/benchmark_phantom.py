@@ -21,8 +21,8 @@ import time  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ultrasam.datasets.phantom import (PhantomConfig, generate_phantom,  # noqa: E402
-                                       write_phantom_coco)
+from ultrasam.datasets.synthetic import (PhantomConfig,  # noqa: E402
+                                         generate_phantom, write_phantom_coco)
 
 
 def main() -> None:

@@ -267,18 +267,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     check_resizable(args.image, *rgb.shape[:2],
                     max(predictor.model.input_size))
     predictor.set_image(rgb)
-    masks, scores, low_res_logits = predictor.predict(
-        point_coords=np.array([p[:2] for p in args.points]).reshape(-1, 2)
-        if args.points else None,
-        point_labels=np.array([p[2] for p in args.points])
-        if args.points else None,
-        box=np.array(args.box) if args.box is not None else None,
-        multimask_output=args.multimask)
-    if not (np.isfinite(scores).all() and np.isfinite(low_res_logits).all()):
-        fail(f'the model predicted non-finite values (IoU '
-             f'{np.array2string(scores, precision=3)}) on {args.image}: '
-             f'checkpoint {args.checkpoint} has non-finite or overflowing '
-             'weights; nothing was written')
+    try:
+        masks, scores, _ = predictor.predict(
+            point_coords=np.array([p[:2] for p in args.points]).reshape(-1, 2)
+            if args.points else None,
+            point_labels=np.array([p[2] for p in args.points])
+            if args.points else None,
+            box=np.array(args.box) if args.box is not None else None,
+            multimask_output=args.multimask)
+    except RuntimeError as err:  # non-finite outputs: corrupt weights
+        fail(f'{err}, on {args.image} with checkpoint {args.checkpoint}; '
+             'nothing was written')
     best = int(np.argmax(scores))
     mask, score = masks[best], float(scores[best])
 

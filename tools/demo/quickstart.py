@@ -40,30 +40,20 @@ def parse_args() -> argparse.Namespace:
 
 def ensure_phantoms(data_root: Path, num_train: int, num_test: int,
                     seed: int) -> str:
-    """Write the phantom set, or reuse one made with the same arguments.
+    """Write the phantom set, or reuse one made with the same arguments; exit
+    with the reason on anything else in ``data_root`` (never overwritten).
+
+    The configs' SyntheticPhantomDataset does the same on its own; doing it first
+    reports a wrong ``--data-root`` before any model is built.
 
     Returns:
         str: 'generated' or 'reused'.
     """
-    from ultrasam.datasets.phantom import PHANTOM_VERSION, write_phantom_coco
-    wanted = dict(train=num_train, test=num_test)
-    ann_files = {s: data_root / 'annotations' / f'{s}.json' for s in wanted}
-    if all(f.is_file() for f in ann_files.values()):
-        for split, ann_file in ann_files.items():
-            coco = json.loads(ann_file.read_text())
-            info = coco.get('info', {})
-            if (info.get('generator') != 'ultrasam.datasets.phantom'
-                    or info.get('generator_version') != PHANTOM_VERSION
-                    or info.get('seed') != seed
-                    or len(coco['images']) != wanted[split]):
-                raise SystemExit(
-                    f'{ann_file} is not a phantom set of generator version '
-                    f'{PHANTOM_VERSION} with seed {seed} and {wanted[split]} '
-                    f'{split} images; pass another --data-root or remove '
-                    'that directory yourself')
-        return 'reused'
-    write_phantom_coco(data_root, num_train, num_test, seed)
-    return 'generated'
+    from ultrasam.datasets.synthetic import ensure_phantom_coco
+    try:
+        return ensure_phantom_coco(data_root, num_train, num_test, seed)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f'quickstart.py: error: {exc}') from exc
 
 
 def run(command: List[str]) -> None:
@@ -91,11 +81,14 @@ def main() -> None:
                                args.seed)
     print(f'phantom set {phantoms}: {data_root}', flush=True)
 
-    data_options = [
-        f'train_dataloader.dataset.data_root={data_root}/',
-        f'test_dataloader.dataset.data_root={data_root}/',
-        f'randomness.seed={args.seed}',
-    ]
+    data_options = [f'randomness.seed={args.seed}']
+    for loader in ('train_dataloader', 'test_dataloader'):
+        data_options += [
+            f'{loader}.dataset.data_root={data_root}/',
+            f'{loader}.dataset.generator.num_train={args.num_train}',
+            f'{loader}.dataset.generator.num_test={args.num_test}',
+            f'{loader}.dataset.generator.seed={args.seed}',
+        ]
     train_options = list(data_options)
     if args.max_iters is not None:
         train_options += [

@@ -1,11 +1,14 @@
+"""Datasets, image reading and transforms for promptable ultrasound segmentation."""
 from .image_io import (WINDOWING_MODES, decode_ultrasound_image,
                        read_ultrasound_image)
-from .phantom import PhantomConfig, generate_phantom, write_phantom_coco
+from .synthetic import PhantomConfig, generate_phantom, write_phantom_coco
+from .synthetic_phantom import SyntheticPhantomDataset
 from .transforms import *  # noqa: F401,F403
-from .ultrasound_coco import UltrasoundCocoDataset
+from .ultrasound_coco import (CocoFormatError, ImagePipelineError,
+                              UltrasoundCocoDataset)
 
 __all__ = [
-    'UltrasoundCocoDataset', 'WINDOWING_MODES', 'decode_ultrasound_image',
-    'read_ultrasound_image', 'PhantomConfig', 'generate_phantom',
-    'write_phantom_coco'
+    'CocoFormatError', 'ImagePipelineError', 'UltrasoundCocoDataset', 'SyntheticPhantomDataset', 'WINDOWING_MODES',
+    'decode_ultrasound_image', 'read_ultrasound_image', 'PhantomConfig',
+    'generate_phantom', 'write_phantom_coco'
 ]

@@ -457,7 +457,7 @@ class UltrasoundCocoDataset(CocoDataset):
             and min(info['width'], info['height']) >= min_size
         ]
         if not any(map(_has_usable_instance, kept)):
-            raise ValueError(
+            raise CocoFormatError(
                 f'{self.ann_file}: none of its {len(self.data_list)} images has '
                 'a usable annotation' +
                 (f' and a side of at least min_size={min_size} pixels'

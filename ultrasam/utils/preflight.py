@@ -13,6 +13,7 @@ import inspect
 import os.path as osp
 import re
 import sys
+from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -20,6 +21,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import FlexibleRunner, Runner
 
 from mmdet.registry import DATASETS
+from ..datasets import CocoFormatError, ImagePipelineError
 
 # Top-level config keys that MMEngine's runners (their arguments, and the keys
 # they read from ``cfg``), mmengine.Config and the tools read at run time. Any
@@ -104,17 +106,14 @@ def _annotation_files(dataset: dict, where: str,
         yield path, f'{where}.ann_file', data_root
 
 
-def _pretrained_checkpoints(node: object,
-                            where: str) -> Iterator[Tuple[str, str]]:
-    """``(checkpoint, config key)`` of every ``init_cfg`` of type Pretrained."""
-    if isinstance(node, dict):
-        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
-            yield node['checkpoint'], f'{where}.checkpoint'
-        for key, value in node.items():
-            yield from _pretrained_checkpoints(value, f'{where}.{key}')
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _pretrained_checkpoints(value, f'{where}.{index}')
+def _entries(node: object, where: str) -> Iterator[Tuple[str, object]]:
+    """``(dotted key, value)`` of every entry below ``node``, depth first."""
+    children = (node.items() if isinstance(node, dict) else
+                enumerate(node) if isinstance(node, list) else ())
+    for key, value in children:
+        path = f'{where}.{key}' if where else str(key)
+        yield path, value
+        yield from _entries(value, path)
 
 
 def missing_input_files(cfg: Config, mode: str,
@@ -152,25 +151,19 @@ def missing_input_files(cfg: Config, mode: str,
     to_check = dict(checkpoints or {})
     if mode == 'train':
         if cfg.get('load_from'):
-            to_check['load_from'] = cfg.load_from
-        to_check.update((where, path) for path, where in
-                        _pretrained_checkpoints(cfg.get('model'), 'model'))
+            where = 'load_from, to resume' if cfg.get('resume') else 'load_from'
+            to_check[where] = cfg.load_from
+        to_check.update(
+            (f'{where}.checkpoint', node['checkpoint'])
+            for where, node in _entries(cfg.get('model') or {}, 'model')
+            if isinstance(node, dict) and node.get('type') == 'Pretrained'
+            and node.get('checkpoint'))
     for where, path in to_check.items():
         if '://' not in str(path) and not osp.isfile(path):
             maker = _maker(str(path))
             problems.append(f'checkpoint {path} ({where}) not found' +
                             (f'; make it with: {maker}' if maker else ''))
     return problems
-
-
-def _entries(node: object, where: str) -> Iterator[Tuple[str, object]]:
-    """``(dotted key, value)`` of every entry below ``node``, depth first."""
-    children = (node.items() if isinstance(node, dict) else
-                enumerate(node) if isinstance(node, list) else ())
-    for key, value in children:
-        path = f'{where}.{key}' if where else str(key)
-        yield path, value
-        yield from _entries(value, path)
 
 
 def unread_override_warnings(cfg: Config, options: Dict[str, object]
@@ -228,6 +221,20 @@ def disable_persistent_workers_without_workers(cfg: Config) -> None:
         if isinstance(settings, dict) and not settings.get('num_workers', 0):
             if settings.get('persistent_workers'):
                 settings['persistent_workers'] = False
+
+
+@contextmanager
+def data_errors_as_exit(tool: str) -> Iterator[None]:
+    """Turn the datasets' own clear errors into one ``TOOL: error:`` line.
+
+    A malformed annotation file, an image the pipeline cannot read, a set with
+    nothing to train on or a phantom directory holding other data name their
+    file already; MMEngine's traceback around them only hides that line.
+    """
+    try:
+        yield
+    except (CocoFormatError, ImagePipelineError, FileExistsError) as err:
+        raise SystemExit(f'{tool}: error: {err}') from err
 
 
 def exit_on_problems(tool: str, problems: Sequence[str]) -> None:

@@ -1,11 +1,18 @@
-# Synthetic B-mode phantoms (ultrasam/datasets/phantom.py), 256x256, made by
-#   python tools/dataset_converters/make_phantom.py --out data/phantom \
-#       --num-train 300 --num-test 50 --seed 0
+# Synthetic B-mode phantoms (ultrasam/datasets/synthetic/), 256x256: the
+# SyntheticPhantomDataset writes the seeded set into data_root on first use (the
+# same files as `python tools/dataset_converters/make_phantom.py --out data/phantom
+# --num-train 300 --num-test 50 --seed 0`), reuses it after, and refuses a
+# different set there. Another set: override `generator` of both datasets, e.g.
+#   --cfg-options train_dataloader.dataset.generator.num_train=100 \
+#                 test_dataloader.dataset.generator.num_train=100
 # Same prompts as the US-43d recipe at a CPU-friendly size.
 _base_ = './us_coco_prompt.py'
 
+dataset_type = 'SyntheticPhantomDataset'
 data_root = 'data/phantom/'
 image_size = 256
+phantom_generator = dict(
+    num_train=300, num_test=50, seed=0, image_size=image_size)
 
 train_pipeline = [
     dict(type='LoadUltrasoundImage'),
@@ -40,7 +47,9 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=1,
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
+        generator=phantom_generator,
         ann_file='annotations/train.json',
         pipeline=train_pipeline))
 # The phantom set has no validation split; the quickstart evaluates on test after
@@ -50,6 +59,8 @@ val_evaluator = None
 test_dataloader = dict(
     num_workers=1,
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
+        generator=phantom_generator,
         ann_file='annotations/test.json',
         pipeline=test_pipeline))

@@ -1,0 +1,17 @@
+"""Synthetic B-mode ultrasound phantoms with exact lesion masks (data tooling).
+
+``generate_phantom`` simulates one image (``simulator``: probes, lesions and the
+acoustic chain); ``write_phantom_coco`` / ``ensure_phantom_coco`` write a
+deterministic COCO set of them (see ``tools/dataset_converters/make_phantom.py``
+and ``SyntheticPhantomDataset``).
+"""
+from .coco_writer import SPLITS, ensure_phantom_coco, write_phantom_coco
+from .config import (GENERATOR_NAME, LESION_TYPES, MIN_IMAGE_SIZE,
+                     PHANTOM_VERSION, PhantomConfig, PhantomSample)
+from .simulator import generate_phantom
+
+__all__ = [
+    'GENERATOR_NAME', 'LESION_TYPES', 'MIN_IMAGE_SIZE', 'PHANTOM_VERSION',
+    'SPLITS', 'PhantomConfig', 'PhantomSample', 'ensure_phantom_coco',
+    'generate_phantom', 'write_phantom_coco'
+]

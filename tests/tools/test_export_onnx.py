@@ -111,7 +111,8 @@ def test_metadata_and_refusals(exported, phantom_config, init_checkpoint,
     with pytest.raises(RuntimeError, match='no image set'):
         type(onnx_predictor)(out).predict(np.array([[1., 1]]), np.array([1]))
     onnx_predictor.set_image(_image(300, 200))
-    with pytest.raises(ValueError, match='inside the 200x300'):
+    with pytest.raises(ValueError,
+                       match=r'point \[250.0, 10.0\] .* outside the 200x300'):
         onnx_predictor.predict(np.array([[250., 10]]), np.array([1]))
     with pytest.raises(ValueError, match='point_labels must be'):
         onnx_predictor.predict(np.array([[25., 10]]), np.array([2]))

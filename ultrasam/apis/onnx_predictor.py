@@ -6,7 +6,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..structures import check_prompt_shapes
+from ..structures import check_prompts
+from ..utils import to_numpy
 from .onnx_export import META_FILE, resize_for_encoder
 
 ArrayOrNone = Optional[np.ndarray]
@@ -78,33 +79,23 @@ class OnnxUltraSamPredictor:
             raise RuntimeError(
                 'no image set: call set_image(image) before predict')
         height, width = self.original_size
-        if point_coords is None and box is None and mask_input is None:
-            raise ValueError('give at least one of point_coords / '
-                             'point_labels, box or mask_input')
         if box is not None:
-            box = np.asarray(box, np.float32).reshape(-1)
+            box = to_numpy(box)
             if box.size != 4:
-                raise ValueError(f'box must be (4,) or (1, 4), got {box.size} '
-                                 'values')
-            x1, y1, x2, y2 = box.tolist()
-            if not 0 <= x1 <= x2 < width or not 0 <= y1 <= y2 < height:
                 raise ValueError(
-                    f'box {box.tolist()} must be x1, y1, x2, y2 with 0 <= x1 '
-                    f'<= x2 < {width} and 0 <= y1 <= y2 < {height}')
-        check_prompt_shapes(
-            None if point_coords is None else np.asarray(point_coords)[None],
-            None if point_labels is None else np.asarray(point_labels)[None],
-            None if box is None else box[None],
-            None if mask_input is None else np.asarray(mask_input)[None],
-            self.meta['low_res_size'])
-        if point_coords is None:
+                    f'box must be (4,) or (1, 4), got shape {box.shape}')
+        coords, labels, boxes, mask_input = check_prompts(
+            None if point_coords is None else to_numpy(point_coords)[None],
+            None if point_labels is None else to_numpy(point_labels)[None],
+            None if box is None else box.reshape(1, 4),
+            None if mask_input is None else to_numpy(mask_input)[None],
+            self.original_size, self.meta['low_res_size'])
+        box = None if boxes is None else boxes[0]
+        if coords is None:
             coords, labels = np.zeros((1, 2)), -np.ones(1)
         else:
-            coords, labels = np.asarray(point_coords), np.asarray(point_labels)
-            real = coords[labels != -1]
-            if ((real < 0) | (real >= [width, height])).any():
-                raise ValueError(f'points must lie inside the {width}x{height} '
-                                 f'(width x height) image, got {real.tolist()}')
+            coords, labels = coords[0], labels[0]
+        mask_input = None if mask_input is None else mask_input[0]
         low_res = self.meta['low_res_size']
         feeds = dict(
             image_embeddings=self.features,

@@ -131,8 +131,9 @@ def build_manifest(settings: dict, num_threads: int = 8) -> dict:
     hashes = {}
     if mode is not None:
         hashes = _hash_all(entries, mode, excluded, num_threads)
-        hashes.update(_hash_all(holdout_entries, mode, unusable_holdout,
-                                num_threads))
+        if holdout_entries:
+            hashes.update(_hash_all(holdout_entries, mode, unusable_holdout,
+                                    num_threads))
     if unusable_holdout:
         print_log(f'{len(unusable_holdout)} image(s) of holdout_folders '
                   'could not be read, copies of them cannot be recognised, '

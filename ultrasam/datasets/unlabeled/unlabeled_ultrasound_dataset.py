@@ -86,10 +86,10 @@ class UnlabeledUltrasoundDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Reuse or build the manifest; one sample per image it lists."""
-        error = None
+        manifest, error = None, None
         if get_rank() == 0:
             try:
-                self._ensure_manifest()
+                manifest = self._ensure_manifest()
             except Exception as exc:  # re-raised below, after the barrier
                 error = exc
         # The other ranks wait here for rank 0 and learn whether it failed.
@@ -101,9 +101,12 @@ class UnlabeledUltrasoundDataset(BaseDataset):
             raise UnlabeledDataError(
                 f'rank 0 could not prepare the manifest {self.ann_file}: '
                 f'{rank0_error}')
-        manifest = (read_manifest(self.ann_file)
-                    if get_rank() != 0 and osp.isfile(self.ann_file) else
-                    self._ensure_manifest())
+        if manifest is None:
+            # Another rank: rank 0's manifest, or its own where rank 0's
+            # files are not visible (data_root not shared between nodes).
+            manifest = (read_manifest(self.ann_file)
+                        if osp.isfile(self.ann_file) else
+                        self._ensure_manifest())
         self.summary = manifest['summary']
         return [
             dict(img_path=image['path'], frame=image['frame'],

@@ -9,6 +9,9 @@ from mmcv.transforms import BaseTransform
 
 from mmdet.registry import TRANSFORMS
 
+# Pixels darker than this carry no usable colour (black background, noise).
+_DARK = 20
+
 
 def detect_overlays(img: np.ndarray,
                     colour_threshold: int = 40,
@@ -24,11 +27,12 @@ def detect_overlays(img: np.ndarray,
 
     Two kinds of pixels are found:
 
-    - **colour**: B-mode data is grey, so a pixel whose channels differ by
-      ``colour_threshold`` or more belongs to a colour overlay (boxes, coloured
-      calipers and text, Doppler). When more than ``max_colour_fraction`` of
-      the image is coloured the B-mode itself is tinted and no colour pixel
-      is removed.
+    - **colour**: B-mode data is grey or uniformly tinted (e.g. sepia), so
+      a pixel whose colour differs from that tint (the median chromaticity of
+      the image) by ``colour_threshold`` or more in a channel belongs to a
+      colour overlay (boxes, coloured calipers and text, Doppler). When more
+      than ``max_colour_fraction`` of the image is such colour (a Doppler or
+      elastography frame) no colour pixel is removed.
     - **bright thin marks**: text, crosses and dotted caliper lines are
       strokes narrower than ``tophat_size`` and much brighter than their
       surroundings. Pixels whose white top-hat (a ``tophat_size`` disc)
@@ -43,9 +47,10 @@ def detect_overlays(img: np.ndarray,
 
     Args:
         img (np.ndarray): ``(H, W, 3)`` BGR or ``(H, W)`` grey ``uint8``.
-        colour_threshold (int): Minimum channel spread of a colour pixel.
-        max_colour_fraction (float): Above this fraction of coloured pixels
-            the image counts as tinted B-mode.
+        colour_threshold (int): Minimum channel difference of a colour
+            pixel to the tint.
+        max_colour_fraction (float): Above this fraction of colour pixels
+            none is removed.
         tophat_size (int): Disc diameter of the top-hat; strokes must be
             narrower. Odd, >= 3.
         seed_threshold (int): Top-hat of a mark's core pixels.
@@ -68,8 +73,7 @@ def detect_overlays(img: np.ndarray,
                          f'{tophat_size}')
     if img.ndim == 2:
         img = img[..., None].repeat(3, axis=2)
-    spread = img.max(axis=2).astype(np.int16) - img.min(axis=2)
-    colour = spread >= colour_threshold
+    colour = _off_tint(img) >= colour_threshold
     if colour.mean() > max_colour_fraction:
         colour[:] = False
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
@@ -79,6 +83,20 @@ def detect_overlays(img: np.ndarray,
     seeds = (tophat >= seed_threshold) & ~colour
     return colour | _thin_marks(seeds, rim, group_distance, min_area,
                                 max_area, max_thick_fraction)
+
+
+def _off_tint(img: np.ndarray) -> np.ndarray:
+    """How far each pixel's colour is from the image's B-mode tint (grey, or
+    e.g. sepia): the largest channel difference to the tint colour of the
+    same brightness."""
+    pixels = img.astype(np.float32)
+    total = pixels.sum(axis=2, keepdims=True)
+    lit = total[..., 0] > 3 * _DARK
+    tint = np.full(3, 1 / 3, np.float32)
+    if lit.any():
+        tint = np.median(pixels[lit] / total[lit], axis=0)
+        tint /= tint.sum()
+    return np.abs(pixels - total * tint).max(axis=2)
 
 
 def _thin_marks(seeds: np.ndarray, rim: np.ndarray, group_distance: int,

@@ -10,6 +10,8 @@
 #       --config configs/ultrasam/ultrasam_vitt_phantom.py
 _base_ = [
     './_base_/usf-mae_vit-base-p16.py',
+    './_base_/unlabeled_us_224.py',
+    './_base_/usf-mae_schedule.py',
     './_base_/mae_runtime.py',
 ]
 
@@ -54,13 +56,10 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
-    persistent_workers=True,
     # Never exhausted: MMEngine pauses 2 s whenever an iteration-based loop
     # restarts its dataloader, which a small set would do every few steps.
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    sampler=dict(type='InfiniteSampler'),
     dataset=dict(
-        type='UnlabeledUltrasoundDataset',
         ann_file='data/mae/manifests/phantom_train.json',
         sources=[
             dict(
@@ -70,19 +69,9 @@ train_dataloader = dict(
         ],
         pipeline=train_pipeline))
 
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1.5e-3, betas=(0.9, 0.95),
-                   weight_decay=0.05),
-    clip_grad=dict(max_norm=1.0),
-    paramwise_cfg=dict(
-        custom_keys={
-            'ln': dict(decay_mult=0.0),
-            'bias': dict(decay_mult=0.0),
-            'pos_embed': dict(decay_mult=0.0),
-            'mask_token': dict(decay_mult=0.0),
-            'cls_token': dict(decay_mult=0.0)
-        }))
+# The recipe's AdamW, clip and no-decay groups; a tiny model takes a larger lr.
+optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
+auto_scale_lr = dict(base_batch_size=16)
 # Warm-up and cosine decay overlap (MMEngine chains them), so overriding only
 # param_scheduler.1.end works for any train_cfg.max_iters.
 param_scheduler = [
@@ -94,7 +83,7 @@ param_scheduler = [
         end=max_iters,
         eta_min=1e-5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))

@@ -171,7 +171,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for kind, row in figures.items():
         print(f'| {kind} | {row["inpainted"]:.1%} | {row["visible"]:.1%} | '
               f'{row["error_before"]:.1f} -> {row["error_after"]:.1f} | '
-              f'{row["tissue_changed"]:.2%} | {row["tissue_mean_abs"]:.3f} '
+              f'{row["tissue_changed"]:.3%} | {row["tissue_mean_abs"]:.3f} '
               f'| {row["ms_per_image"]:.1f} |')
 
 

@@ -3,11 +3,13 @@ from a fresh data folder, and the reconstruction loss on held-out phantoms
 falls well below that of the untrained model and of a mean-filling baseline;
 the checkpoint then initialises the tiny UltraSam."""
 import json
+
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from heldout_loss import heldout_losses, load_visualizer
 from mmdet.registry import MODELS
 from ultrasam.datasets import read_ultrasound_image
 from ultrasam.utils import load_model_weights, read_state_dict
@@ -52,21 +54,7 @@ def pretrained(tmp_path_factory, load_script, repo_root, one_thread) -> dict:
                 checkpoint=work_dir / f'iter_{ITERS}.pth')
 
 
-def heldout_losses(visualize, model, images) -> dict:
-    """Masked-patch loss on the held-out images (fixed masks): the model's,
-    and a baseline filling each hidden patch with the visible pixels' mean."""
-    inputs = visualize.prepare_images(model, images)
-    result = visualize.reconstruct(model, inputs, seed=0)
-    visible = 1 - result.mask
-    mean = ((inputs * visible).sum(dim=(2, 3), keepdim=True) /
-            visible.sum(dim=(2, 3), keepdim=True))
-    error = ((mean - inputs)**2 * result.mask).sum(dim=(1, 2, 3))
-    baseline = error / result.mask.sum(dim=(1, 2, 3))
-    return dict(model=float(result.loss.mean()),
-                baseline=float(baseline.mean()))
-
-
-def test_pretraining_lowers_heldout_loss(pretrained, load_script, repo_root):
+def test_pretraining_lowers_heldout_loss(pretrained, repo_root):
     manifest = json.loads(pretrained['manifest'].read_text())
     used = [image['path'] for image in manifest['images']]
     assert len(used) == NUM_TRAIN
@@ -76,7 +64,7 @@ def test_pretraining_lowers_heldout_loss(pretrained, load_script, repo_root):
     assert len(test_images) == NUM_TEST
     images = [read_ultrasound_image(str(path)) for path in test_images]
 
-    visualize = load_script('tools/analysis_tools/visualize_mae.py')
+    visualize = load_visualizer()
     torch.manual_seed(0)
     start = heldout_losses(visualize,
                            visualize.build_mae(str(repo_root / CONFIG), None),

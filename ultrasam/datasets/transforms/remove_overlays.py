@@ -78,7 +78,8 @@ def detect_overlays(img: np.ndarray,
         colour[:] = False
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                      (tophat_size, tophat_size))
-    tophat = cv2.morphologyEx(img.max(axis=2), cv2.MORPH_TOPHAT, disc)
+    brightest = cv2.max(cv2.max(img[..., 0], img[..., 1]), img[..., 2])
+    tophat = cv2.morphologyEx(brightest, cv2.MORPH_TOPHAT, disc)
     rim = (tophat >= rim_threshold) & ~colour
     seeds = (tophat >= seed_threshold) & ~colour
     return colour | _thin_marks(seeds, rim, group_distance, min_area,
@@ -89,14 +90,22 @@ def _off_tint(img: np.ndarray) -> np.ndarray:
     """How far each pixel's colour is from the image's B-mode tint (grey, or
     e.g. sepia): the largest channel difference to the tint colour of the
     same brightness."""
-    pixels = img.astype(np.float32)
-    total = pixels.sum(axis=2, keepdims=True)
-    lit = total[..., 0] > 3 * _DARK
+    channels = cv2.split(img)
+    if all(np.array_equal(channels[0], other) for other in channels[1:]):
+        return np.zeros(img.shape[:2], np.float32)  # grey: no colour at all
+    # The tint is the median chromaticity of the lit pixels (subsampled).
+    sample = img[::4, ::4].reshape(-1, 3).astype(np.float32)
+    sample = sample[sample.sum(axis=1) > 3 * _DARK]
     tint = np.full(3, 1 / 3, np.float32)
-    if lit.any():
-        tint = np.median(pixels[lit] / total[lit], axis=0)
+    if len(sample):
+        tint = np.median(sample / sample.sum(axis=1, keepdims=True), axis=0)
         tint /= tint.sum()
-    return np.abs(pixels - total * tint).max(axis=2)
+    channels = [channel.astype(np.float32) for channel in channels]
+    total = channels[0] + channels[1] + channels[2]
+    distance = np.abs(channels[0] - tint[0] * total)
+    for channel, share in zip(channels[1:], tint[1:]):
+        np.maximum(distance, np.abs(channel - share * total), out=distance)
+    return distance
 
 
 def _thin_marks(seeds: np.ndarray, rim: np.ndarray, group_distance: int,

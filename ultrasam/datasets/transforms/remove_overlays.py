@@ -36,14 +36,15 @@ def detect_overlays(img: np.ndarray,
     - **bright thin marks**: text, crosses and dotted caliper lines are
       strokes narrower than ``tophat_size`` and much brighter than their
       surroundings. Pixels whose white top-hat (a ``tophat_size`` disc)
-      reaches ``seed_threshold`` are seeds; seeds closer than
-      ``group_distance`` pixels form one mark (the letters of a word, the
-      dots of a caliper line). A mark is kept when it has ``min_area`` to
-      ``max_area`` seeds and is thin: at most ``max_thick_fraction`` of its
-      seeds keep a 3x3 neighbourhood of top-hat >= ``rim_threshold`` (bright
-      speckle grains are blobs, strokes are lines). A kept mark covers its
-      seeds and the pixels of top-hat >= ``rim_threshold`` connected to
-      them within ``group_distance``.
+      reaches ``seed_threshold`` are seeds; seeds up to
+      ``2 * group_distance`` pixels apart form one mark (the letters of a
+      word, the dots of a caliper line). A mark is kept when it has
+      ``min_area`` to ``max_area`` seeds and is thin: at most
+      ``max_thick_fraction`` of its seeds keep a 3x3 neighbourhood of top-hat
+      >= ``rim_threshold`` (bright speckle grains are blobs, strokes are
+      lines). A kept mark covers its seeds and the pixels of top-hat >=
+      ``rim_threshold`` connected to them within ``group_distance`` of the
+      seeds.
 
     Args:
         img (np.ndarray): ``(H, W, 3)`` BGR or ``(H, W)`` grey ``uint8``.
@@ -55,7 +56,8 @@ def detect_overlays(img: np.ndarray,
             narrower. Odd, >= 3.
         seed_threshold (int): Top-hat of a mark's core pixels.
         rim_threshold (int): Top-hat of a mark's other pixels.
-        group_distance (int): Seeds this close belong to one mark.
+        group_distance (int): Seeds up to twice this far apart belong to
+            one mark.
         min_area (int): Fewest seeds of a mark.
         max_area (int): Most seeds of a mark.
         max_thick_fraction (float): Largest share of a mark's seeds inside

@@ -81,14 +81,16 @@ def manifest_settings(sources: Sequence[dict], holdout: Sequence[str],
     return json.loads(json.dumps(settings))
 
 
-def scan_sources(settings: dict) -> Tuple[List[ImageFile], Dict[str, int]]:
-    """Prepare and list every source; sizes of all files read.
+def scan_sources(settings: dict
+                 ) -> Tuple[List[ImageFile], List[ImageFile], Dict[str, int]]:
+    """Prepare and list every source and hold-out folder.
 
     Returns:
-        tuple: image files in source order, ``{path: size}`` of every file
-        listed (images, annotation files and hold-out folders).
+        tuple: image files of the sources (in source order), image files of
+        ``holdout_folders``, and ``{path: size}`` of every file listed
+        (images and annotation files).
     """
-    files, sizes = [], {}
+    files, holdout_files, sizes = [], [], {}
     for source in settings['sources']:
         status = prepare_source(source)
         if status is not None:
@@ -98,10 +100,11 @@ def scan_sources(settings: dict) -> Tuple[List[ImageFile], Dict[str, int]]:
         files += source_files
         sizes.update(source_sizes)
     for folder in settings['holdout_folders']:
-        _, folder_sizes = list_files(
+        folder_files, folder_sizes = list_files(
             parse_source(dict(folder=folder), 0))
+        holdout_files += folder_files
         sizes.update(folder_sizes)
-    return files, sizes
+    return files, holdout_files, sizes
 
 
 def build_manifest(settings: dict, num_threads: int = 8) -> dict:
@@ -119,14 +122,11 @@ def build_manifest(settings: dict, num_threads: int = 8) -> dict:
         UnlabeledDataError: a source cannot be listed, or no image is left.
     """
     start = time.perf_counter()
-    files, sizes = scan_sources(settings)
+    files, holdout_files, sizes = scan_sources(settings)
     holdout = HoldoutList(settings['holdout'])
     excluded, unusable_holdout = [], []
     entries = list(_expand_frames(files, settings['frame_stride'], excluded))
-    holdout_entries = []
-    for folder in settings['holdout_folders']:
-        folder_files, _ = list_files(parse_source(dict(folder=folder), 0))
-        holdout_entries += _expand_frames(folder_files, 1, unusable_holdout)
+    holdout_entries = list(_expand_frames(holdout_files, 1, unusable_holdout))
     mode = settings['deduplicate']
     hashes = {}
     if mode is not None:

@@ -38,6 +38,7 @@ _OPTIONS = {
     'us43d': {'splits': ['train']},
     'phantom': {'generator': None, 'split': 'train'},
 }
+_DICOM_SUFFIXES = ('.dcm', '.dicom')
 _DICOM_PREAMBLE = 132
 
 
@@ -146,9 +147,15 @@ def list_files(source: dict) -> Tuple[List[ImageFile], Dict[str, int]]:
         splits, name = [source['split']], 'phantom'
     files, sizes = [], {}
     for split in splits:
-        split_files, split_sizes = _coco_files(
-            osp.join(root, 'annotations', f'{split}.json'),
-            osp.join(root, 'images'), name)
+        ann_file = osp.join(root, 'annotations', f'{split}.json')
+        if source['kind'] == 'us43d' and not osp.isfile(ann_file):
+            raise UnlabeledDataError(
+                f'us43d source {root}: annotation file {ann_file} not found; '
+                'build it with: python tools/dataset_converters/'
+                f'build_us43d.py --raw-root RAW --out {root}')
+        split_files, split_sizes = _coco_files(ann_file,
+                                               osp.join(root, 'images'),
+                                               name)
         files += split_files
         sizes.update(split_sizes)
     return files, sizes
@@ -190,7 +197,7 @@ def _folder_files(source: dict) -> Tuple[List[ImageFile], Dict[str, int]]:
                 continue
             suffix = osp.splitext(name)[1].lower()
             if suffix in IMAGE_SUFFIXES:
-                dicom = suffix in ('.dcm', '.dicom') or _has_dicom_magic(path)
+                dicom = suffix in _DICOM_SUFFIXES
             elif not suffix and _has_dicom_magic(path):
                 dicom = True
             else:

@@ -116,10 +116,9 @@ class UnlabeledUltrasoundDataset(BaseDataset):
     def _ensure_manifest(self) -> dict:
         """Reuse the manifest if it describes the current settings and files,
         build it when absent; log what it holds."""
-        files_sizes = None
         if osp.exists(self.ann_file):
             manifest = read_manifest(self.ann_file)
-            _, files_sizes = scan_sources(self.settings)
+            _, _, files_sizes = scan_sources(self.settings)
             reason = stale_reason(manifest, self.settings, files_sizes)
             if reason is not None:
                 raise UnlabeledDataError(

@@ -6,9 +6,11 @@ from .synthetic_phantom import SyntheticPhantomDataset
 from .transforms import *  # noqa: F401,F403
 from .ultrasound_coco import (CocoFormatError, ImagePipelineError,
                               UltrasoundCocoDataset)
+from .unlabeled import UnlabeledDataError, UnlabeledUltrasoundDataset
 
 __all__ = [
     'CocoFormatError', 'ImagePipelineError', 'UltrasoundCocoDataset', 'SyntheticPhantomDataset', 'WINDOWING_MODES',
     'decode_ultrasound_image', 'read_ultrasound_image', 'PhantomConfig',
     'generate_phantom', 'write_phantom_coco'
 ]
+__all__ += ['UnlabeledDataError', 'UnlabeledUltrasoundDataset']

@@ -22,6 +22,7 @@ from mmengine.runner import FlexibleRunner, Runner
 
 from mmdet.registry import DATASETS
 from ..datasets import CocoFormatError, ImagePipelineError
+from ..datasets.unlabeled import UnlabeledDataError
 
 # Top-level config keys that MMEngine's runners (their arguments, and the keys
 # they read from ``cfg``), mmengine.Config and the tools read at run time. Any
@@ -233,7 +234,8 @@ def data_errors_as_exit(tool: str) -> Iterator[None]:
     """
     try:
         yield
-    except (CocoFormatError, ImagePipelineError, FileExistsError) as err:
+    except (CocoFormatError, ImagePipelineError, UnlabeledDataError,
+            FileExistsError) as err:
         raise SystemExit(f'{tool}: error: {err}') from err
 
 

@@ -12,15 +12,18 @@ every initialisation of the classification configs, so it loads with
 - the position embedding loses its class (and distillation) tokens and is
   resized bicubically from the source grid to ``img-size / patch`` squared;
 - ViT-SAM's relative-position tables, which a plain ViT does not have, are
-  written as zeros (attention starts without relative bias);
+  written as zeros (attention starts without relative bias), sized for
+  window attention of ``--window-size`` (14) except in the global-attention
+  layers (``--global-attn-indexes``; SAM's for 12 / 24 / 32 layers:
+  2 5 8 11 / 5 11 17 23 / 7 15 23 31);
 - the class token, the final norm and the classification head are dropped
   (listed in the output line); any other unknown key is an error.
 
 Sources: timm ``VisionTransformer`` state dicts (``patch_embed.proj``,
 ``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``), bare or under
-``model`` / ``state_dict``. The number of heads (for the relative-position
-tables) is 12 / 16 / 16 for 768 / 1024 / 1280 channels, else channels / 64;
-``--num-heads`` overrides it. An existing DST is replaced only with
+``model`` / ``state_dict`` (not safetensors). The number of heads (for the
+relative-position tables) is 12 / 16 / 16 for 768 / 1024 / 1280 channels, else
+channels / 64; ``--num-heads`` overrides it. An existing DST is replaced only with
 ``--force``; the source never.
 """
 import argparse
@@ -54,6 +57,9 @@ BLOCK_RULES = [
 DROPPED = (r'^cls_token$', r'^dist_token$', r'^reg_token$', r'^norm\.',
            r'^fc_norm\.', r'^head\.', r'^head_dist\.', r'^pre_logits\.')
 HEADS_BY_CHANNELS = {768: 12, 1024: 16, 1280: 16}
+# ViTSAM's global-attention layers of its base / large / huge archs.
+GLOBAL_ATTN_BY_DEPTH = {12: (2, 5, 8, 11), 24: (5, 11, 17, 23),
+                        32: (7, 15, 23, 31)}
 
 
 def resize_grid(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
@@ -83,8 +89,11 @@ def resize_grid(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
     return patches.contiguous()
 
 
-def convert_vit(state_dict: StateDict, img_size: int,
-                num_heads: Optional[int] = None
+def convert_vit(state_dict: StateDict,
+                img_size: int,
+                num_heads: Optional[int] = None,
+                window_size: int = 14,
+                global_attn_indexes: Optional[Sequence[int]] = None
                 ) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
     """ViT-SAM encoder weights (``backbone.*``) from a timm ViT state dict.
 
@@ -93,6 +102,9 @@ def convert_vit(state_dict: StateDict, img_size: int,
         img_size (int): Input size of the ViT-SAM the weights are for.
         num_heads (int, optional): Attention heads; from the channels when
             None.
+        window_size (int): Window of the window-attention layers.
+        global_attn_indexes (Sequence[int], optional): Layers with global
+            attention; SAM's for the depth when None.
 
     Returns:
         tuple: The converted state dict and the dropped keys.
@@ -135,10 +147,16 @@ def convert_vit(state_dict: StateDict, img_size: int,
                          'heads; pass --num-heads')
     layers = sorted({int(k.split('.')[1]) for k in state_dict
                      if k.startswith('blocks.')})
-    zeros = torch.zeros(2 * grid - 1, channels // heads)
+    if global_attn_indexes is None:
+        if len(layers) not in GLOBAL_ATTN_BY_DEPTH:
+            raise ValueError(f'{len(layers)} layers: pass '
+                             '--global-attn-indexes')
+        global_attn_indexes = GLOBAL_ATTN_BY_DEPTH[len(layers)]
     for layer in layers:
+        side = grid if layer in global_attn_indexes else window_size
         for axis in ('h', 'w'):
-            converted[f'backbone.layers.{layer}.attn.rel_pos_{axis}'] = zeros
+            converted[f'backbone.layers.{layer}.attn.rel_pos_{axis}'] = (
+                torch.zeros(2 * side - 1, channels // heads))
     return converted, dropped
 
 
@@ -154,22 +172,28 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         '--num-heads', type=int, help='attention heads (default: from the '
         'channels, 12 for ViT-B)')
     parser.add_argument(
+        '--window-size', type=int, default=14,
+        help='window of the window-attention layers (default 14)')
+    parser.add_argument(
+        '--global-attn-indexes', type=int, nargs='+', metavar='LAYER',
+        help='global-attention layers (default: SAM\'s for the depth)')
+    parser.add_argument(
         '--force', action='store_true', help='overwrite an existing DST')
     args = parser.parse_args(argv)
 
     def fail(message: str) -> NoReturn:
         sys.exit(f'{TOOL}: error: {message}')
 
-    if args.img_size < 1 or (args.num_heads is not None
-                             and args.num_heads < 1):
-        fail('--img-size and --num-heads must be positive')
+    if min(args.img_size, args.window_size, args.num_heads or 1) < 1:
+        fail('--img-size, --num-heads and --window-size must be positive')
     problem = output_path_problem(args.src, args.dst, args.force)
     if problem:
         fail(problem)
     try:
         state_dict = read_state_dict(args.src)
         converted, dropped = convert_vit(state_dict, args.img_size,
-                                         args.num_heads)
+                                         args.num_heads, args.window_size,
+                                         args.global_attn_indexes)
     except CheckpointError as error:
         fail(str(error))
     except (KeyError, ValueError) as error:

@@ -27,7 +27,7 @@ train_cfg = dict(max_iters=max_iters, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=100),
-    results=dict(init='scratch', tuning='full'))
+    results=dict(init='scratch'))
 log_processor = dict(window_size=20)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(vis_backends=vis_backends)

@@ -1,10 +1,10 @@
 # Ultrasound classification data: '<path> <label>' lists written by
 # tools/dataset_converters/build_classification.py into
 # data/classification/<dataset>/annotations/{train,val,test}.txt, images under
-# images/. Images are decoded by LoadUltrasoundImage (8/16-bit PNG, JPEG, DICOM);
-# resizing and padding are the model's (LongestSideClsDataPreprocessor), so the
-# pipelines only augment. A dataset base sets data_root and metainfo (classes,
-# dataset_name) of the three loaders and num_classes.
+# images/. Images are decoded by LoadUltrasoundImage (8/16-bit PNG, JPEG,
+# DICOM); resizing and padding are the model's (LongestSideClsDataPreprocessor),
+# so the pipelines only augment. A dataset base sets data_root, name and
+# metainfo (classes) of the three loaders, and num_classes.
 dataset_type = 'UltrasoundClsDataset'
 
 train_pipeline = [

@@ -17,3 +17,5 @@ model = dict(
     head=dict(
         type='LinearClsHead',
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+# Full fine-tuning unless a config says otherwise (results.csv column).
+default_hooks = dict(results=dict(tuning='full'))

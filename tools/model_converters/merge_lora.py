@@ -23,7 +23,7 @@ import sys
 from typing import Iterator, NoReturn, Optional, Sequence
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, DefaultScope
 from mmpretrain.models.peft import LoRAModel
 from mmpretrain.models.peft.lora import LoRALinear
@@ -98,6 +98,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument('out', help='output checkpoint, without LoRA')
     parser.add_argument(
         '--force', action='store_true', help='overwrite an existing OUT')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings as in tools/train.py, e.g. the init '
+        'checkpoint model.backbone.module.init_cfg.checkpoint=PATH')
     args = parser.parse_args(argv)
 
     def fail(message: str) -> NoReturn:
@@ -106,6 +110,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not osp.isfile(args.config):
         fail(f'config file {args.config} not found')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     # The frozen encoder is read from the init_cfg checkpoint at build time.
     inputs = [args.checkpoint, *pretrained_checkpoints(cfg.model)]
     for path in inputs:

@@ -4,8 +4,10 @@
 # all run with this budget: 400 iterations of 16 images (16 epochs of the 400
 # training images), AdamW 5e-4, validation every 100 iterations (best
 # checkpoint by macro-F1).
-#   python tools/train.py configs/downstream/classification/vitsam-t_scratch_full_phantom.py
-#   python tools/test.py configs/downstream/classification/vitsam-t_scratch_full_phantom.py \
+#   python tools/train.py \
+#       configs/downstream/classification/vitsam-t_scratch_full_phantom.py
+#   python tools/test.py \
+#       configs/downstream/classification/vitsam-t_scratch_full_phantom.py \
 #       work_dirs/vitsam-t_scratch_full_phantom/best_cls_macro_f1_iter_*.pth
 _base_ = ['./_base_/models/vitsam-t.py', './_base_/datasets/phantom.py']
 

@@ -3,9 +3,10 @@
 # hyperechoic). PhantomClsDataset writes the seeded set into data_root on first
 # use (the same files as `python tools/dataset_converters/make_phantom.py
 # --out data/phantom_cls --num-train 500 --num-test 250 --seed 1`), reuses it
-# after and never overwrites another set. Seed 1 keeps these images apart from the seed-0
-# set the `make demo` UltraSam was trained on. The last 100 training images
-# validate (best checkpoint); the test images are scored once at the end.
+# after and never overwrites another set. Seed 1 keeps these images apart
+# from the seed-0 set the `make demo` UltraSam was trained on. The last 100
+# training images validate (best checkpoint); the test images are scored once
+# at the end.
 _base_ = './us_cls.py'
 
 phantom = dict(

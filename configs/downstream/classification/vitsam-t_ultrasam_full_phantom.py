@@ -3,10 +3,6 @@
 # seed-0 phantoms (work_dirs/demo/train/iter_1200.pth; its backbone.* weights).
 _base_ = './vitsam-t_scratch_full_phantom.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='work_dirs/demo/train/iter_1200.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='work_dirs/demo/train/iter_1200.pth')))
 default_hooks = dict(results=dict(init='UltraSam'))

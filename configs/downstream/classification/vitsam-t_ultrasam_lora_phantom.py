@@ -6,10 +6,6 @@
 # vitsam-t_ultrasam_full_phantom.py.
 _base_ = './vitsam-t_ultrasam_full_phantom.py'
 
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='LoRAModel',
-        module=_base_.model.backbone,
-        **_base_.lora))
+model = dict(backbone=dict(
+    _delete_=True, type='LoRAModel', module=_base_.model.backbone, **_base_.lora))
 default_hooks = dict(results=dict(tuning='lora'))

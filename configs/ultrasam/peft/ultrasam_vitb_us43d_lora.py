@@ -8,7 +8,8 @@
 # total parameter counts are logged when training starts.
 _base_ = '../ultrasam_vitb_us43d.py'
 
-init_checkpoint = 'checkpoints/sam_vit_b_01ec64_ultrasam.pth'
+# Each part loads its own weights of this checkpoint.
+init = dict(type='Pretrained', checkpoint='checkpoints/sam_vit_b_01ec64_ultrasam.pth')
 load_from = None
 model = dict(
     type='PartlyFrozenUltraSam',
@@ -17,24 +18,9 @@ model = dict(
         _delete_=True,
         _scope_='mmpretrain',
         type='LoRAModel',
-        module=dict(
-            _base_.model.backbone,
-            init_cfg=dict(
-                type='Pretrained',
-                prefix='backbone.',
-                checkpoint=init_checkpoint)),
-        alpha=16,
-        rank=16,
-        drop_rate=0.1,
-        targets=[dict(type='qkv')]),
-    prompt_encoder=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='prompt_encoder.',
-            checkpoint=init_checkpoint)),
-    mask_decoder=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='mask_decoder.',
-            checkpoint=init_checkpoint)))
+        module=dict(_base_.model.backbone,
+                    init_cfg=dict(init, prefix='backbone.')),
+        alpha=16, rank=16, drop_rate=0.1, targets=[dict(type='qkv')]),
+    prompt_encoder=dict(init_cfg=dict(init, prefix='prompt_encoder.')),
+    mask_decoder=dict(init_cfg=dict(init, prefix='mask_decoder.')))
 custom_hooks = [dict(type='RNGStateHook'), dict(type='ParameterCountHook')]

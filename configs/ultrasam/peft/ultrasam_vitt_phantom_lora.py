@@ -2,7 +2,8 @@
 # LoRA on its encoder, every part starting from the `make demo` checkpoint.
 _base_ = '../ultrasam_vitt_phantom.py'
 
-init_checkpoint = 'work_dirs/demo/train/iter_1200.pth'
+# Each part loads its own weights of this checkpoint.
+init = dict(type='Pretrained', checkpoint='work_dirs/demo/train/iter_1200.pth')
 model = dict(
     type='PartlyFrozenUltraSam',
     frozen=(),
@@ -10,24 +11,9 @@ model = dict(
         _delete_=True,
         _scope_='mmpretrain',
         type='LoRAModel',
-        module=dict(
-            _base_.model.backbone,
-            init_cfg=dict(
-                type='Pretrained',
-                prefix='backbone.',
-                checkpoint=init_checkpoint)),
-        alpha=16,
-        rank=16,
-        drop_rate=0.1,
-        targets=[dict(type='qkv')]),
-    prompt_encoder=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='prompt_encoder.',
-            checkpoint=init_checkpoint)),
-    mask_decoder=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='mask_decoder.',
-            checkpoint=init_checkpoint)))
+        module=dict(_base_.model.backbone,
+                    init_cfg=dict(init, prefix='backbone.')),
+        alpha=16, rank=16, drop_rate=0.1, targets=[dict(type='qkv')]),
+    prompt_encoder=dict(init_cfg=dict(init, prefix='prompt_encoder.')),
+    mask_decoder=dict(init_cfg=dict(init, prefix='mask_decoder.')))
 custom_hooks = [dict(type='RNGStateHook'), dict(type='ParameterCountHook')]

@@ -4,10 +4,6 @@
 # them into a checkpoint of medsam_full_gist514db.py.
 _base_ = './medsam_full_gist514db.py'
 
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='LoRAModel',
-        module=_base_.model.backbone,
-        **_base_.lora))
+model = dict(backbone=dict(
+    _delete_=True, type='LoRAModel', module=_base_.model.backbone, **_base_.lora))
 default_hooks = dict(results=dict(tuning='lora'))

@@ -5,10 +5,6 @@
 # prefix=None for it.
 _base_ = '../models/resnet50.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='checkpoints/resnet50_8xb32_in1k_20210831-ea4938fc.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='checkpoints/resnet50_8xb32_in1k_20210831-ea4938fc.pth')))
 default_hooks = dict(results=dict(init='ImageNet ResNet-50'))

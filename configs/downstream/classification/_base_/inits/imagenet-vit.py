@@ -9,10 +9,6 @@
 # set model.data_preprocessor mean / std to match yours.
 _base_ = '../models/vitsam-b.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='checkpoints/vit-b16_imagenet_vitsam.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='checkpoints/vit-b16_imagenet_vitsam.pth')))
 default_hooks = dict(results=dict(init='ImageNet ViT'))

@@ -5,10 +5,6 @@
 # tools/model_converters/, saved as the checkpoint below.
 _base_ = '../models/vitsam-b.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='checkpoints/mae_vit-b16_vitsam.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='checkpoints/mae_vit-b16_vitsam.pth')))
 default_hooks = dict(results=dict(init='MAE'))

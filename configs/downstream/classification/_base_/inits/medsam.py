@@ -3,10 +3,6 @@
 #       checkpoints/medsam_vit_b_ultrasam.pth
 _base_ = '../models/vitsam-b.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='checkpoints/medsam_vit_b_ultrasam.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='checkpoints/medsam_vit_b_ultrasam.pth')))
 default_hooks = dict(results=dict(init='MedSAM'))

@@ -3,10 +3,6 @@
 #       checkpoints/sam_vit_b_01ec64_ultrasam.pth
 _base_ = '../models/vitsam-b.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='checkpoints/sam_vit_b_01ec64_ultrasam.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='checkpoints/sam_vit_b_01ec64_ultrasam.pth')))
 default_hooks = dict(results=dict(init='SAM'))

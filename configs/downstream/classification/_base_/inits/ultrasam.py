@@ -5,10 +5,6 @@
 # or your own US-43d training (e.g. work_dirs/ultrasam_vitb_us43d/best_*.pth).
 _base_ = '../models/vitsam-b.py'
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='checkpoints/ultrasam_release.pth')))
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='checkpoints/ultrasam_release.pth')))
 default_hooks = dict(results=dict(init='UltraSam'))

@@ -19,3 +19,7 @@ model = dict(
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
 # Full fine-tuning unless a config says otherwise (results.csv column).
 default_hooks = dict(results=dict(tuning='full'))
+# How every initialisation loads its encoder: the backbone.* weights of a
+# checkpoint (inits/*.py add the file: init_cfg=dict(_base_.pretrained,
+# checkpoint=...)).
+pretrained = dict(type='Pretrained', prefix='backbone.')

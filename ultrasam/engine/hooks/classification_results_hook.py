@@ -10,6 +10,7 @@ from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
+from torch.utils.data import Dataset
 
 RESULTS_CSV = 'results.csv'
 CSV_FIELDS = ('timestamp', 'config', 'dataset', 'init', 'tuning', 'images',
@@ -101,7 +102,7 @@ class ClassificationResultsHook(Hook):
             self._append_csv(runner, metrics, dataset)
 
     def _draw(self, runner: Runner, metrics: Dict[str, object], tag: str,
-              dataset) -> None:
+              dataset: Dataset) -> None:
         matrix = self._metric(metrics, 'confusion_matrix')
         if matrix is None:
             return
@@ -113,7 +114,7 @@ class ClassificationResultsHook(Hook):
         runner.logger.info(f'confusion matrix: {path}')
 
     def _append_csv(self, runner: Runner, metrics: Dict[str, object],
-                    dataset) -> None:
+                    dataset: Dataset) -> None:
         path = osp.join(runner.work_dir, RESULTS_CSV)
         if osp.exists(path):
             with open(path, newline='', encoding='utf-8') as file:

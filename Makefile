@@ -21,7 +21,8 @@ $(STAMP): $(PY) $(INSTALL_INPUTS)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements/build.txt
 	$(PIP) install -q -r requirements/torch.txt
-	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PIP) install -q -r requirements/runtime.txt -r requirements/demo.txt \
+		-r requirements/tests.txt
 	bash tools/misc/install_mmcv.sh $(PY) $(WHEEL_CACHE)
 	$(PIP) install -q --no-build-isolation -e .
 	touch $@

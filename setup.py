@@ -44,7 +44,9 @@ setup(
     packages=find_packages(include=['ultrasam', 'ultrasam.*']),
     # ultrasam/.mim links configs/ and tools/ so that `mim train ultrasam ...` and
     # `ultrasam::` config bases find them.
-    package_data={'ultrasam': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
+    # apis/web_static: the web demo's page, served from the installed package.
+    package_data={'ultrasam': ['.mim/configs/**/*.py', '.mim/tools/**/*',
+                               'apis/web_static/*']},
     # A range, not requirements/torch.txt's exact pair: `pip install .` must keep
     # a user's own (e.g. CUDA) torch and the mmcv compiled against it.
     # >= 2.4: scaled_dot_product_attention and add_safe_globals; developed on 2.14.
@@ -54,6 +56,7 @@ setup(
     extras_require={
         'tests': parse_requirements('tests.txt'),
         'optional': parse_requirements('optional.txt'),
+        'demo': parse_requirements('demo.txt'),
         'build': parse_requirements('build.txt'),
     },
     zip_safe=False,

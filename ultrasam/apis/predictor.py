@@ -12,7 +12,7 @@ from mmengine.registry import init_default_scope
 from mmdet.registry import MODELS
 from ..datasets.image_io import to_uint8
 from ..models import UltraSam
-from ..structures import POINT_LABELS, check_prompt_shapes
+from ..structures import check_prompts
 from ..utils import load_model_weights, to_numpy
 
 ArrayOrNone = Optional[np.ndarray]
@@ -224,8 +224,9 @@ class UltraSamPredictor:
             IoU predictions (B, C) and low-res logits (B, C, h, w).
         """
         self._check_image_set()
-        point_coords, point_labels, boxes, mask_input = self._check_prompts(
-            point_coords, point_labels, boxes, mask_input)
+        point_coords, point_labels, boxes, mask_input = check_prompts(
+            point_coords, point_labels, boxes, mask_input, self.original_size,
+            self.model.low_res_size)
         device = self.device
 
         def as_tensor(value: ArrayOrNone, dtype: torch.dtype):
@@ -257,76 +258,6 @@ class UltraSamPredictor:
         masks = up if return_logits else \
             up > self.model.test_cfg['mask_threshold']
         return to_numpy(masks), to_numpy(iou), to_numpy(logits)
-
-    def _check_prompts(
-            self, point_coords: ArrayOrNone, point_labels: ArrayOrNone,
-            boxes: ArrayOrNone, mask_input: ArrayOrNone
-    ) -> Tuple[ArrayOrNone, ArrayOrNone, ArrayOrNone, ArrayOrNone]:
-        """Validate prompts against the current image; numpy arrays out.
-
-        Every prompt must be finite; point labels integral in {-1, 0, 1};
-        real points (label 0 / 1) inside the image; boxes inside the image
-        with x1 <= x2 and y1 <= y2; and every prompt set must hold a real
-        point, a box or a mask input.
-        """
-        arrays = {}
-        for name, value in (('point_coords', point_coords),
-                            ('point_labels', point_labels),
-                            ('boxes', boxes), ('mask_input', mask_input)):
-            if value is None:
-                arrays[name] = None
-                continue
-            array = to_numpy(value)
-            if not (np.issubdtype(array.dtype, np.number)
-                    or array.dtype == bool):
-                raise TypeError(f'{name} must be numeric, got dtype '
-                                f'{array.dtype}: {array.tolist()!r:.80}')
-            if not np.isfinite(array).all():
-                raise ValueError(f'{name} holds non-finite values (NaN / '
-                                 f'Inf): {array.tolist()!r:.80}')
-            arrays[name] = array
-        if not any(v is not None for v in arrays.values()):
-            raise ValueError('give at least one of point_coords / '
-                             'point_labels, boxes or mask_input')
-        labels = arrays['point_labels']
-        if labels is not None:
-            if (labels != np.round(labels)).any():
-                raise ValueError(
-                    f'point_labels must be integers in {POINT_LABELS}, got '
-                    f'{sorted(set(labels[labels != np.round(labels)].tolist()))}')
-            labels = arrays['point_labels'] = labels.astype(np.int64)
-        num_sets = check_prompt_shapes(
-            arrays['point_coords'], labels, arrays['boxes'],
-            arrays['mask_input'], self.model.low_res_size)
-        height, width = self.original_size
-        coords = arrays['point_coords']
-        if coords is not None:
-            real = coords[labels != -1]
-            outside = (real[:, 0] < 0) | (real[:, 0] >= width) | \
-                (real[:, 1] < 0) | (real[:, 1] >= height)
-            if outside.any():
-                raise ValueError(
-                    f'point {real[outside][0].tolist()} (x, y) is outside the '
-                    f'{width}x{height} (width x height) image')
-        boxes = arrays['boxes']
-        if boxes is not None:
-            bad = (boxes[:, 0] > boxes[:, 2]) | (boxes[:, 1] > boxes[:, 3]) | \
-                (boxes[:, :2] < 0).any(1) | (boxes[:, 2] >= width) | \
-                (boxes[:, 3] >= height)
-            if bad.any():
-                raise ValueError(
-                    f'box {boxes[bad][0].tolist()} must be x1, y1, x2, y2 with '
-                    f'0 <= x1 <= x2 < {width} and 0 <= y1 <= y2 < {height}')
-        prompted = np.zeros(num_sets, bool)
-        if labels is not None:
-            prompted |= (labels != -1).any(1)
-        if boxes is not None or arrays['mask_input'] is not None:
-            prompted[:] = True
-        if not prompted.all():
-            raise ValueError(
-                f'prompt set {int(np.flatnonzero(~prompted)[0])} has no prompt: '
-                'only padding points (label -1), no box and no mask_input')
-        return coords, labels, boxes, arrays['mask_input']
 
 
 def _add_batch_axis(value: ArrayOrNone) -> ArrayOrNone:

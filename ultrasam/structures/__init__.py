@@ -1,7 +1,8 @@
 """Prompt types and prompt checks shared by datasets, models and the predictor."""
-from .prompt_checks import POINT_LABELS, check_prompt_shapes
+from .prompt_checks import POINT_LABELS, check_prompt_shapes, check_prompts
 from .prompt_types import PROMPT_TYPE_NAMES, PromptType
 
 __all__ = [
-    'POINT_LABELS', 'PROMPT_TYPE_NAMES', 'PromptType', 'check_prompt_shapes'
+    'POINT_LABELS', 'PROMPT_TYPE_NAMES', 'PromptType', 'check_prompt_shapes',
+    'check_prompts'
 ]

@@ -7,7 +7,9 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from ..synthetic import PHANTOM_CLASSES, ensure_phantom_coco, phantom_image_labels
+from ..synthetic import (PHANTOM_CLASSES, ensure_phantom_coco,
+                         phantom_image_labels)
+from ..synthetic.config import check_int
 from .pipeline_errors import NamedPipelineFailures
 
 _GENERATOR_KEYS = ('num_train', 'num_test', 'seed')
@@ -62,6 +64,8 @@ class PhantomClsDataset(NamedPipelineFailures, BaseDataset):
                 f'keys {_GENERATOR_KEYS} and may have '
                 f'{_OPTIONAL_GENERATOR_KEYS}; missing {missing}, unknown '
                 f'{unknown}')
+        for key in _GENERATOR_KEYS:
+            check_int(f'PhantomClsDataset: generator.{key}', generator[key], 0)
         if split not in SPLITS:
             raise ValueError(f'PhantomClsDataset: split must be one of '
                              f'{SPLITS}, got {split!r}')
@@ -96,6 +100,10 @@ class PhantomClsDataset(NamedPipelineFailures, BaseDataset):
             labelled = labelled[:-self.val_images]
         elif self.split == 'val':
             labelled = labelled[-self.val_images:]
+        if not labelled:
+            raise ValueError(
+                f'PhantomClsDataset: the {self.split} split of {self.generator} '
+                'has no image')
         return [
             dict(img_path=osp.join(self.img_prefix, entry['file_name']),
                  gt_label=entry['label']) for entry in labelled

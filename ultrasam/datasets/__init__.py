@@ -1,4 +1,7 @@
-"""Datasets, image reading and transforms for promptable ultrasound segmentation."""
+"""Datasets, image reading and transforms for promptable ultrasound segmentation,
+and the classification datasets (``classification``)."""
+from .classification import (LabelFileError, PhantomClsDataset,
+                             UltrasoundClsDataset)
 from .image_io import (WINDOWING_MODES, decode_ultrasound_image,
                        read_ultrasound_image)
 from .synthetic import PhantomConfig, generate_phantom, write_phantom_coco
@@ -9,6 +12,7 @@ from .ultrasound_coco import (CocoFormatError, ImagePipelineError,
 from .unlabeled import UnlabeledDataError, UnlabeledUltrasoundDataset
 
 __all__ = [
+    'LabelFileError', 'PhantomClsDataset', 'UltrasoundClsDataset',
     'CocoFormatError', 'ImagePipelineError', 'UltrasoundCocoDataset', 'SyntheticPhantomDataset', 'WINDOWING_MODES',
     'decode_ultrasound_image', 'read_ultrasound_image', 'PhantomConfig',
     'generate_phantom', 'write_phantom_coco'

@@ -1,5 +1,7 @@
-"""Promptable-segmentation metrics, registered in MMDetection's ``METRICS``."""
+"""Promptable-segmentation metrics, registered in MMDetection's ``METRICS``, and
+the classification metric, registered in MMPretrain's."""
+from .classification_metric import ClassificationMetric
 from .dice_iou_metric import DiceIoUMetric
 from .prompt_coco_metric import PromptCocoMetric
 
-__all__ = ['DiceIoUMetric', 'PromptCocoMetric']
+__all__ = ['ClassificationMetric', 'DiceIoUMetric', 'PromptCocoMetric']

@@ -1,0 +1,8 @@
+# SAM initialisation on BUS-BRA with the original release's head: a
+# multi-label (sigmoid) linear head with focal loss on single-label data
+# (MultiLabelLinearClsHead); the metric scores the arg-max of its scores.
+_base_ = './sam_full_busbra.py'
+
+model = dict(head=dict(
+    _delete_=True, num_classes={{_base_.num_classes}}, **_base_.original_head))
+default_hooks = dict(results=dict(tuning='original'))

@@ -1,0 +1,6 @@
+# UltraSam initialisation, full fine-tuning on BUS-BRA at 224 x 224
+# (longest side 224; the pretrained position embeddings are resized).
+_base_ = './ultrasam_full_busbra.py'
+
+model = dict(
+    data_preprocessor=dict(size=224), backbone=dict(img_size=224))

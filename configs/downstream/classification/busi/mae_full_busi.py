@@ -1,0 +1,4 @@
+# MAE initialisation, full fine-tuning on BUSI.
+_base_ = ['../_base_/inits/mae.py', '../_base_/datasets/busi.py']
+
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

@@ -1,0 +1,4 @@
+# ImageNet ResNet-50 initialisation, full fine-tuning on Butterfly.
+_base_ = ['../_base_/inits/imagenet-resnet50.py', '../_base_/datasets/butterfly.py']
+
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

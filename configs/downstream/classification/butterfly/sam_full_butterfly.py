@@ -1,0 +1,4 @@
+# SAM initialisation, full fine-tuning on Butterfly.
+_base_ = ['../_base_/inits/sam.py', '../_base_/datasets/butterfly.py']
+
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

@@ -1,0 +1,4 @@
+# ImageNet ViT-B/16 initialisation, full fine-tuning on fatty liver (Byra et al.).
+_base_ = ['../_base_/inits/imagenet-vit.py', '../_base_/datasets/fatty_liver.py']
+
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

@@ -1,0 +1,9 @@
+# SAM initialisation, LoRA on GIST514-DB: mmpretrain.LoRAModel (rank 16,
+# alpha 16, dropout 0.1 on every qkv) around the frozen encoder. Checkpoints
+# hold the LoRA and head weights; tools/model_converters/merge_lora.py merges
+# them into a checkpoint of sam_full_gist514db.py.
+_base_ = './sam_full_gist514db.py'
+
+model = dict(backbone=dict(
+    _delete_=True, type='LoRAModel', module=_base_.model.backbone, **_base_.lora))
+default_hooks = dict(results=dict(tuning='lora'))

@@ -1,0 +1,6 @@
+# UltraSam initialisation, full fine-tuning on GIST514-DB at 512 x 512
+# (longest side 512; the pretrained position embeddings are resized).
+_base_ = './ultrasam_full_gist514db.py'
+
+model = dict(
+    data_preprocessor=dict(size=512), backbone=dict(img_size=512))

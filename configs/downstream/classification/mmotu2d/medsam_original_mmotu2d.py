@@ -1,0 +1,8 @@
+# MedSAM initialisation on MMOTU-2D with the original release's head: a
+# multi-label (sigmoid) linear head with focal loss on single-label data
+# (MultiLabelLinearClsHead); the metric scores the arg-max of its scores.
+_base_ = './medsam_full_mmotu2d.py'
+
+model = dict(head=dict(
+    _delete_=True, num_classes={{_base_.num_classes}}, **_base_.original_head))
+default_hooks = dict(results=dict(tuning='original'))

@@ -1,0 +1,4 @@
+# ImageNet ResNet-50 initialisation, full fine-tuning on TN5000.
+_base_ = ['../_base_/inits/imagenet-resnet50.py', '../_base_/datasets/tn5000.py']
+
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

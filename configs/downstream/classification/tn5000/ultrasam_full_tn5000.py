@@ -1,0 +1,4 @@
+# UltraSam initialisation, full fine-tuning on TN5000.
+_base_ = ['../_base_/inits/ultrasam.py', '../_base_/datasets/tn5000.py']
+
+model = dict(head=dict(num_classes={{_base_.num_classes}}))

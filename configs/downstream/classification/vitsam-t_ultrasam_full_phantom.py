@@ -1,0 +1,8 @@
+# CPU proof, (b) from UltraSam: the same run as vitsam-t_scratch_full_phantom.py
+# with the encoder initialised from the tiny UltraSam `make demo` trains on the
+# seed-0 phantoms (work_dirs/demo/train/iter_1200.pth; its backbone.* weights).
+_base_ = './vitsam-t_scratch_full_phantom.py'
+
+model = dict(backbone=dict(init_cfg=dict(
+    _base_.pretrained, checkpoint='work_dirs/demo/train/iter_1200.pth')))
+default_hooks = dict(results=dict(init='UltraSam'))

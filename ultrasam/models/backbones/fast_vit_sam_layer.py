@@ -1,4 +1,5 @@
 """ViT-SAM encoder block whose attention runs as fused SDPA calls."""
+import math
 from typing import Iterator, Optional, Tuple
 
 import torch
@@ -104,9 +105,19 @@ def rel_pos_attention(q: Tensor,
         attention_chunks(num, heads, num_queries, num_queries,
                          max_mask_numel))
     out = None if len(chunks) == 1 else torch.empty_like(q)
+    # Without autograd the pieces share one mask buffer: a fresh one each
+    # time can land on memory malloc has just returned to the OS.
+    buffer = None if torch.is_grad_enabled() or out is None else \
+        q.new_empty(max_mask_numel)
     for samples, head_range, queries in chunks:
-        bias = rel_h[samples, head_range, queries, :, None] + \
-            rel_w[samples, head_range, queries, None, :]
+        part_h = rel_h[samples, head_range, queries, :, None]
+        part_w = rel_w[samples, head_range, queries, None, :]
+        if buffer is None:
+            bias = part_h + part_w
+        else:
+            shape = (*part_h.shape[:-1], width)
+            bias = buffer[:math.prod(shape)].view(shape)
+            torch.add(part_h, part_w, out=bias)
         part = F.scaled_dot_product_attention(
             q[samples, head_range, queries],
             k[samples, head_range],

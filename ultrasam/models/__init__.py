@@ -1,6 +1,7 @@
 """UltraSam model components, registered in MMDetection's ``MODELS``; the
 classification components (``classification``) in MMPretrain's."""
 from . import classification  # noqa: F401  (registers into MMPretrain)
+from .backbones import FastViTSAM
 from .losses import SamDiceLoss, SamFocalLoss, SamIoULoss
 from .mask_decoder import SamMaskDecoder
 from .peft import PartlyFrozenUltraSam
@@ -10,7 +11,7 @@ from .ultrasam import UltraSam
 from .utils import PromptBatch, sample_corrective_clicks
 
 __all__ = [
-    'PartlyFrozenUltraSam', 'PromptBatch', 'SamDiceLoss', 'SamFocalLoss', 'SamIoULoss',
-    'SamMaskDecoder', 'SamPromptEncoder', 'TwoWayTransformer', 'UltraSam',
-    'sample_corrective_clicks'
+    'FastViTSAM', 'PartlyFrozenUltraSam', 'PromptBatch', 'SamDiceLoss',
+    'SamFocalLoss', 'SamIoULoss', 'SamMaskDecoder', 'SamPromptEncoder',
+    'TwoWayTransformer', 'UltraSam', 'sample_corrective_clicks'
 ]

@@ -13,8 +13,10 @@ model = dict(
         bgr_to_rgb=True,
         # Images are resized to longest side img_size: pad to exactly square.
         pad_size_divisor=img_size),
+    # mmpretrain's ViTSAM (same weights) with fused SDPA attention; add
+    # with_cp=True for activation checkpointing when GPU memory is short.
     backbone=dict(
-        type='mmpretrain.ViTSAM',
+        type='FastViTSAM',
         arch='base',
         img_size=img_size,
         patch_size=16,

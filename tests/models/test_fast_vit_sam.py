@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmpretrain.models.backbones.vit_sam import (TransformerEncoderLayer,
                                                  ViTSAM)
+from mmpretrain.models.peft import LoRAModel
 
 from ultrasam.engine import vit_sam_block_wrap_policy
 from ultrasam.models import FastViTSAM
@@ -21,17 +22,23 @@ def two_block_arch(arch: str) -> dict:
     return dict(ViTSAM.arch_zoo[arch], num_layers=2, global_attn_indexes=[1])
 
 
+def random_weights(model: torch.nn.Module) -> dict:
+    """Every entry of ``model``'s state dict drawn (norm weights near 1), so
+    rel-pos tables, norms and LoRA factors are not trivial."""
+    g = torch.Generator().manual_seed(0)
+    return {
+        key: torch.randn(value.shape, generator=g) * 0.05 +
+        (1. if key.endswith('.weight') and value.ndim == 1 else 0.)
+        for key, value in model.state_dict().items()
+    }
+
+
 def random_pair(arch: dict, img_size: int, with_cp: bool = False, **kwargs):
     """mmpretrain's ViTSAM and FastViTSAM with the same random weights
     (every parameter drawn, so rel-pos tables and norms are not trivial)."""
     ref = ViTSAM(arch=arch, img_size=img_size, **kwargs)
     ours = FastViTSAM(arch=arch, img_size=img_size, with_cp=with_cp, **kwargs)
-    g = torch.Generator().manual_seed(0)
-    weights = {
-        key: torch.randn(value.shape, generator=g) * 0.05 +
-        (1. if key.endswith('.weight') and value.ndim == 1 else 0.)
-        for key, value in ref.state_dict().items()
-    }
+    weights = random_weights(ref)
     ref.load_state_dict(weights, strict=True)
     ours.load_state_dict(weights, strict=True)
     return ref, ours
@@ -105,6 +112,27 @@ def test_without_rel_pos_and_qkv_bias():
     ref, ours = random_pair(arch, 96, window_size=5, use_rel_pos=False,
                             qkv_bias=False)
     x = torch.randn(1, 3, 96, 96)
+    with torch.no_grad():
+        assert max_rel_diff(ref(x)[0], ours(x)[0]) <= 1e-5
+
+
+@pytest.mark.parametrize('qkv_bias', [True, False])
+def test_lora_wrapped_qkv_matches_mmpretrain(qkv_bias):
+    """mmpretrain's LoRAModel swaps every ``qkv`` for a LoRALinear: the
+    wrapped projection (not the bare weights) must run, padding included."""
+    backbone = dict(arch=dict(embed_dims=64, num_layers=2, num_heads=4,
+                              feedforward_channels=128,
+                              global_attn_indexes=[1]),
+                    img_size=96, window_size=5, qkv_bias=qkv_bias)
+    ref, ours = (LoRAModel(module=dict(backbone, **module), alpha=16, rank=4,
+                           targets=[dict(type='qkv')]).eval()
+                 for module in (dict(type='ViTSAM'),
+                                dict(type='FastViTSAM', _scope_='mmdet')))
+    weights = random_weights(ref.module)
+    assert any('lora_up' in key for key in weights)
+    ref.module.load_state_dict(weights, strict=True)
+    ours.module.load_state_dict(weights, strict=True)
+    x = torch.randn(1, 3, 96, 80, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
         assert max_rel_diff(ref(x)[0], ours(x)[0]) <= 1e-5
 

@@ -159,10 +159,14 @@ def vit_sam_backbone(backbone_cfg: dict) -> torch.nn.Module:
     cfg.pop('init_cfg', None)
     cfg.pop('_scope_', None)
     cfg['type'] = str(cfg.get('type', '')).split('.')[-1]
+    if cfg['type'] == 'FastViTSAM':
+        # Our encoder of UltraSam configs: ViTSAM's keys and shapes.
+        cfg['type'] = 'ViTSAM'
+        cfg.pop('with_cp', None)
     if cfg['type'] != 'ViTSAM':
         raise ConversionError(
             f'the target backbone is {backbone_cfg.get("type")!r}, not a '
-            'ViTSAM')
+            'ViTSAM or FastViTSAM')
     with DefaultScope.overwrite_default_scope('mmpretrain'), torch.device(
             'meta'):
         return MODELS.build(cfg)

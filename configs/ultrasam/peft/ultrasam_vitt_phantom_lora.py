@@ -11,7 +11,8 @@ model = dict(
         _delete_=True,
         _scope_='mmpretrain',
         type='LoRAModel',
-        module=dict(_base_.model.backbone,
+        # FastViTSAM is registered in mmdet's registry, not mmpretrain's.
+        module=dict(_base_.model.backbone, _scope_='mmdet',
                     init_cfg=dict(init, prefix='backbone.')),
         alpha=16, rank=16, drop_rate=0.1, targets=[dict(type='qkv')]),
     prompt_encoder=dict(init_cfg=dict(init, prefix='prompt_encoder.')),

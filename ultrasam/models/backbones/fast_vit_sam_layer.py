@@ -3,6 +3,7 @@ import math
 from typing import Iterator, Optional, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmpretrain.models.backbones.vit_sam import (TransformerEncoderLayer,
@@ -162,6 +163,10 @@ class FastViTSAMLayer(TransformerEncoderLayer):
         # Stochastic depth drops whole samples: no token chunks in training.
         if self.training or x.device.type != 'cpu':
             return None
+        # A trace would bake the piece sizes of one input size into a graph
+        # meant for every size (ONNX export has dynamic height and width).
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            return None
         return CPU_CHUNK_NUMEL
 
     def _forward(self, x: Tensor) -> Tensor:
@@ -177,6 +182,20 @@ class FastViTSAMLayer(TransformerEncoderLayer):
             for part in tokens.split(step, dim=1)
         ], dim=1).view_as(x)
 
+    def _project_qkv(self, x: Tensor) -> Iterator[Tuple[Tensor, Tensor]]:
+        """q, k and v tokens of ``x``, each with the value a zero (padding)
+        token projects to."""
+        qkv = self.attn.qkv
+        if type(qkv) is nn.Linear:
+            # Three projections: no (B, H, W, 3C) tensor to slice and copy.
+            biases = (None, ) * 3 if qkv.bias is None else qkv.bias.chunk(3)
+            for weight, bias in zip(qkv.weight.chunk(3), biases):
+                yield F.linear(x, weight, bias), bias
+            return
+        # A wrapped projection (e.g. mmpretrain's LoRALinear) runs as a module.
+        zero_token = qkv(x.new_zeros(x.shape[-1]))
+        yield from zip(qkv(x).chunk(3, dim=-1), zero_token.chunk(3))
+
     def _attention(self, x: Tensor) -> Tensor:
         attn = self.attn
         batch, height, width, channels = x.shape
@@ -188,10 +207,9 @@ class FastViTSAMLayer(TransformerEncoderLayer):
         grid_h = -(-height // window_h)
         grid_w = -(-width // window_w)
 
-        def to_windows(weight: Tensor, bias: Optional[Tensor]) -> Tensor:
-            tokens = F.linear(x, weight, bias)
+        def to_windows(tokens: Tensor, pad_value: Optional[Tensor]) -> Tensor:
             if self.window_size > 0:
-                tokens = pad_tokens(tokens, self.window_size, bias)
+                tokens = pad_tokens(tokens, self.window_size, pad_value)
             # (B, gh, wh, gw, ww, heads, d) -> (B, gh, gw, heads, wh, ww, d)
             return tokens.view(batch, grid_h, window_h, grid_w, window_w,
                                heads, -1).permute(0, 1, 3, 5, 2, 4,
@@ -200,10 +218,8 @@ class FastViTSAMLayer(TransformerEncoderLayer):
                                                       heads,
                                                       window_h * window_w, -1)
 
-        biases = (None, ) * 3 if attn.qkv.bias is None else \
-            attn.qkv.bias.chunk(3)
-        q, k, v = (to_windows(weight, bias)
-                   for weight, bias in zip(attn.qkv.weight.chunk(3), biases))
+        q, k, v = (to_windows(tokens, pad_value)
+                   for tokens, pad_value in self._project_qkv(x))
         if attn.use_rel_pos:
             out = rel_pos_attention(q, k, v, attn.rel_pos_h, attn.rel_pos_w,
                                     (window_h, window_w),

@@ -48,7 +48,11 @@ def pretrained(tmp_path_factory, load_script, repo_root, one_thread) -> dict:
         f'train_dataloader.dataset.sources.0.generator.num_train={NUM_TRAIN}',
         f'train_dataloader.dataset.sources.0.generator.num_test={NUM_TEST}',
         'train_dataloader.dataset.sources.0.generator.image_size='
-        f'{IMAGE_SIZE}'
+        f'{IMAGE_SIZE}',
+        # MMEngine keeps one Visualizer per name in a process: under the
+        # config's name an earlier in-process run's instance (and log
+        # folder) would be reused.
+        'visualizer.name=mae_phantom_pretraining_test'
     ])
     return dict(work_dir=work_dir, phantom=phantom, manifest=manifest,
                 checkpoint=work_dir / f'iter_{ITERS}.pth')

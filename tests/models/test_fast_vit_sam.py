@@ -126,7 +126,7 @@ def test_lora_wrapped_qkv_matches_mmpretrain(qkv_bias):
                     img_size=96, window_size=5, qkv_bias=qkv_bias)
     ref, ours = (LoRAModel(module=dict(backbone, **module), alpha=16, rank=4,
                            targets=[dict(type='qkv')]).eval()
-                 for module in (dict(type='ViTSAM'),
+                 for module in (dict(type='ViTSAM', _scope_='mmpretrain'),
                                 dict(type='FastViTSAM', _scope_='mmdet')))
     weights = random_weights(ref.module)
     assert any('lora_up' in key for key in weights)

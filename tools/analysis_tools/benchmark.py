@@ -43,6 +43,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from ultrasam.apis import UltraSamPredictor
+from ultrasam.models import UltraSam
 from ultrasam.structures import PromptType
 from ultrasam.utils import load_model_weights
 
@@ -383,6 +384,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         fail(f'config {args.config} has no model entry')
     torch.manual_seed(0)
     model = build_model(cfg, args.checkpoint, device)
+    if not isinstance(model, UltraSam):
+        fail(f'config {args.config} builds a {type(model).__name__}; '
+             f'{PROG} times UltraSam models')
     predictor = UltraSamPredictor(model)
     height, width = args.image_size or model.input_size
 

@@ -2,18 +2,17 @@
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
-from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from .utils import (DEFAULT_TEST_CFG, DEFAULT_TRAIN_CFG, ClickTargets,
-                    PromptBatch, check_components_fit, random_instance_subset,
-                    gt_masks_from_data_samples, merge_rounds_cfg,
-                    pool_masks, sample_corrective_clicks, valid_click_cells)
+                    PromptBatch, check_components_fit, instance_results,
+                    merge_rounds_cfg, random_instance_subset,
+                    sample_corrective_clicks)
+
 
 @MODELS.register_module()
 class UltraSam(BaseDetector):
@@ -163,22 +162,6 @@ class UltraSam(BaseDetector):
                 prompts = prompts.with_points(coords, labels)
         return best_logits, best_iou, losses
 
-    def _click_targets(self,
-                       batch_data_samples: SampleList,
-                       prompts: PromptBatch,
-                       keep: Optional[List[Tensor]] = None) -> ClickTargets:
-        """Ground truth at low and full resolution, cells clicks may use."""
-        gt_masks = gt_masks_from_data_samples(batch_data_samples,
-                                              self.input_size, self.device,
-                                              keep)
-        if gt_masks.shape[0] != len(prompts):
-            raise ValueError(f'{gt_masks.shape[0]} gt masks for '
-                             f'{len(prompts)} prompted instances')
-        valid = valid_click_cells(batch_data_samples, prompts.image_indices,
-                                  self.input_size, self.low_res_size)
-        return ClickTargets(
-            pool_masks(gt_masks, self.low_res_size), gt_masks, valid)
-
     @property
     def device(self) -> torch.device:
         """Device of the model's parameters."""
@@ -207,7 +190,9 @@ class UltraSam(BaseDetector):
             zero = sum(p.sum() for p in self.parameters()) * 0 + \
                 image_embeddings.sum() * 0
             return dict(loss_focal=zero, loss_dice=zero, loss_iou=zero)
-        targets = self._click_targets(batch_data_samples, prompts, keep)
+        targets = ClickTargets.from_data_samples(
+            batch_data_samples, prompts.image_indices, self.input_size,
+            self.low_res_size, keep)
         _, _, losses = self._run_rounds(
             image_embeddings, prompts, self.train_cfg, targets, with_loss=True)
         return {
@@ -227,7 +212,9 @@ class UltraSam(BaseDetector):
             return empty, image_embeddings.new_zeros(0), prompts
         targets = None
         if cfg['corrective_clicks'] and cfg['num_refine_rounds'] > 0:
-            targets = self._click_targets(batch_data_samples, prompts)
+            targets = ClickTargets.from_data_samples(
+                batch_data_samples, prompts.image_indices, self.input_size,
+                self.low_res_size)
         logits, scores = [], []
         for index in torch.arange(
                 len(prompts),
@@ -264,21 +251,11 @@ class UltraSam(BaseDetector):
         results = []
         for i, sample in enumerate(batch_data_samples):
             in_image = prompts.image_indices == i
-            gt = sample.gt_instances
-            result = InstanceData()
-            result.masks = self.mask_decoder.predict_by_feat(
+            masks = self.mask_decoder.predict_by_feat(
                 logits[in_image], sample.metainfo, self.input_size,
                 self.test_cfg['mask_threshold'], rescale)
-            result.scores = scores[in_image]
-            result.bboxes = mask2bbox(result.masks).to(scores.device)
-            result.labels = torch.as_tensor(
-                gt.labels, device=scores.device).long() if 'labels' in gt \
-                else torch.zeros(len(result.masks), dtype=torch.long,
-                                 device=scores.device)
-            if 'prompt_types' in gt:
-                result.prompt_types = torch.as_tensor(
-                    gt.prompt_types, device=scores.device).long()
-            results.append(result)
+            results.append(
+                instance_results(masks, scores[in_image], sample.gt_instances))
         return self.add_pred_to_datasample(batch_data_samples, results)
 
     def _forward(self,

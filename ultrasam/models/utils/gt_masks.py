@@ -32,6 +32,32 @@ class ClickTargets:
         return ClickTargets(self.low_res[index], self.full_res[index],
                             self.valid[index])
 
+    @classmethod
+    def from_data_samples(cls,
+                          data_samples: Sequence,
+                          image_indices: Tensor,
+                          input_size: Tuple[int, int],
+                          low_res_size: Tuple[int, int],
+                          keep: Optional[List[Tensor]] = None
+                          ) -> 'ClickTargets':
+        """Targets of the batch's (kept) prompted instances.
+
+        Args:
+            data_samples (Sequence[DetDataSample]): The batch.
+            image_indices (Tensor): (N,) image of each prompted instance.
+            input_size (tuple[int, int]): (H, W) of the padded model input.
+            low_res_size (tuple[int, int]): (h, w) of the decoder's logits.
+            keep (list[Tensor], optional): Kept instances of each image.
+        """
+        full_res = gt_masks_from_data_samples(data_samples, input_size,
+                                              image_indices.device, keep)
+        if full_res.shape[0] != len(image_indices):
+            raise ValueError(f'{full_res.shape[0]} gt masks for '
+                             f'{len(image_indices)} prompted instances')
+        valid = valid_click_cells(data_samples, image_indices, input_size,
+                                  low_res_size)
+        return cls(pool_masks(full_res, low_res_size), full_res, valid)
+
 
 def gt_masks_from_data_samples(data_samples: Sequence,
                                input_size: Tuple[int, int],

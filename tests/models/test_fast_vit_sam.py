@@ -167,6 +167,9 @@ def test_frozen_stages_and_fsdp_blocks():
     assert not model.patch_embed.projection.weight.requires_grad
     assert not any(p.requires_grad for p in model.layers[0].parameters())
     assert all(p.requires_grad for p in model.layers[1].parameters())
+    # train() / eval() return the module, as nn.Module's do.
+    assert model.eval() is model and not model.layers[1].training
+    assert model.train() is model and model.layers[1].training
     # Each block is still an mmpretrain ViT-SAM block: the FSDP policy wraps
     # it as its own unit.
     for layer in model.layers:

@@ -167,6 +167,13 @@ class FastViTSAM(ViTSAM):
         if frozen_stages > 0:
             self._freeze_stages()
 
+    def train(self, mode: bool = True) -> 'FastViTSAM':
+        """Set the training mode and return the module, as
+        ``nn.Module.train`` does (mmpretrain's ``BaseBackbone.train`` returns
+        None, which breaks ``model.eval()`` chains)."""
+        super().train(mode)
+        return self
+
     def _arch_settings(self, arch: Union[str, dict]) -> dict:
         """The architecture dict of a name in ``arch_zoo`` or a custom one."""
         if isinstance(arch, str):

@@ -42,7 +42,8 @@ class PropagationResult:
     stop_reasons: Dict[str, str] = field(default_factory=dict)
 
 
-def mask_prompts(mask: np.ndarray, margin: float = 0.1) -> Dict[str, np.ndarray]:
+def mask_prompts(mask: np.ndarray,
+                 margin: float = 0.1) -> Dict[str, np.ndarray]:
     """Box and interior point prompts derived from a mask.
 
     Args:
@@ -126,7 +127,8 @@ def propagate(predictor: UltraSamPredictor,
                          f'{sorted(prompts)}')
     shapes = {np.shape(f)[:2] for f in frames}
     if len(shapes) != 1:
-        raise ValueError(f'all frames must have one size, got {sorted(shapes)}')
+        raise ValueError(
+            f'all frames must have one size, got {sorted(shapes)}')
     for name, value in (('min_iou', min_iou), ('collapse', collapse),
                         ('min_stability', min_stability)):
         if not 0 <= value <= 1:

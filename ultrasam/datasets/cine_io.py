@@ -88,8 +88,8 @@ def _read_folder(folder: Path) -> CineFrames:
                     if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES),
                    key=lambda p: _natural_key(p.name))
     if not files:
-        raise ValueError(f'{folder}: no frame images ({", ".join(FRAME_SUFFIXES)})'
-                         ' in the folder')
+        raise ValueError(f'{folder}: no frame images '
+                         f'({", ".join(FRAME_SUFFIXES)}) in the folder')
     frames = []
     for file in files:
         bgr = decode_ultrasound_image(file.read_bytes(), str(file))

@@ -122,16 +122,28 @@ def measure_mask(mask: np.ndarray,
     if num == 0:
         raise ValueError('the mask is empty: nothing to measure')
     sizes = np.bincount(labels.ravel())[1:]
-    obj = ndimage.binary_fill_holes(labels == int(np.argmax(sizes)) + 1)
-    rows, cols = np.nonzero(obj)
-    box = (int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max()))
+    largest = int(np.argmax(sizes)) + 1
+    rows_slice, cols_slice = ndimage.find_objects(labels)[largest - 1]
+    box = (cols_slice.start, rows_slice.start, cols_slice.stop - 1,
+           rows_slice.stop - 1)
     spacing, note = (None, 'no calibration given') if calibration is None \
         else calibration.spacing_for(box)
     unit = 'px' if spacing is None else 'mm'
     dy, dx = (1.0, 1.0) if spacing is None else spacing
 
+    # Work in a window around the object that holds the echo ring (its
+    # equivalent radius bounds the ring width) and the smoothing border.
+    radius = math.sqrt(sizes[largest - 1] * dx * dy / math.pi)
+    margin = int(math.ceil(
+        max(ring_scale * radius, dx, dy) / min(dx, dy))) + _PAD
+    y0, x0 = max(box[1] - margin, 0), max(box[0] - margin, 0)
+    window = (slice(y0, box[3] + margin + 1), slice(x0, box[2] + margin + 1))
+    obj = ndimage.binary_fill_holes(labels[window] == largest)
+    rows, cols = np.nonzero(obj)
+
     scale = np.array([dx, dy])
-    loops = [line * scale for line in _outlines(obj, (dy, dx))]
+    offset = np.array([x0, y0])
+    loops = [(line + offset) * scale for line in _outlines(obj, (dy, dx))]
     perimeter = float(
         sum(np.linalg.norm(np.diff(loop, axis=0), axis=1).sum()
             for loop in loops))
@@ -160,7 +172,7 @@ def measure_mask(mask: np.ndarray,
         ellipse_minor=4 * math.sqrt(max(float(eigvals[0]), 0.0)),
         ellipse_angle_deg=angle)
     if image is not None:
-        _add_echogenicity(result, obj, image, (dy, dx), ring_scale)
+        _add_echogenicity(result, obj, image[window], (dy, dx), ring_scale)
     return result
 
 

@@ -16,7 +16,8 @@ Spacing = Tuple[float, float]
 Box = Tuple[float, float, float, float]
 
 
-def check_spacing(value: Sequence[float], name: str = 'pixel spacing') -> Spacing:
+def check_spacing(value: Sequence[float],
+                  name: str = 'pixel spacing') -> Spacing:
     """``(row_mm, col_mm)`` from one value (isotropic) or two (rows, columns).
 
     Args:
@@ -111,7 +112,8 @@ class PixelCalibration:
         where = ', '.join(str(tuple(int(v) for v in r.box))
                           for r in self.regions)
         return None, (f'the object (box {tuple(int(v) for v in box)}) is not '
-                      f'inside one calibrated region (x0, y0, x1, y1: {where})')
+                      'inside one calibrated region (x0, y0, x1, y1: '
+                      f'{where})')
 
     def with_user_spacing(self, spacing: Sequence[float],
                           name: str = '--pixel-spacing') -> 'PixelCalibration':

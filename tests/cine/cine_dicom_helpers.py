@@ -1,12 +1,12 @@
-"""Tiny DICOM files written from scratch for the calibration and cine tests."""
+"""Tiny DICOM files with chosen calibration tags for the calibration tests."""
 import io
 from typing import Optional, Sequence
 
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+import pydicom
+from pydicom.dataset import Dataset
 
-US_MULTIFRAME = '1.2.840.10008.5.1.4.1.1.3.1'
+from ultrasam.datasets.synthetic import cine_loop_dicom
 
 
 def ultrasound_region(box: Sequence[int], delta_cm: Sequence[float],
@@ -30,34 +30,14 @@ def dicom_bytes(frames: np.ndarray,
                 regions: Sequence[Dataset] = (),
                 frame_time: Optional[float] = None,
                 cine_rate: Optional[float] = None) -> bytes:
-    """A MONOCHROME2 uint8 DICOM of ``frames`` ((T, H, W) or (H, W))."""
-    frames = np.asarray(frames, np.uint8)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = US_MULTIFRAME
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = US_MULTIFRAME
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = 'US'
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = 'MONOCHROME2'
-    ds.Rows, ds.Columns = frames.shape[-2:]
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
-    if frames.ndim == 3:
-        ds.NumberOfFrames = len(frames)
-    if pixel_spacing is not None:
-        ds.PixelSpacing = list(pixel_spacing)
+    """A uint8 (T, H, W) ultrasound loop with the given calibration tags."""
+    ds = pydicom.dcmread(
+        io.BytesIO(cine_loop_dicom(np.asarray(frames, np.uint8),
+                                   pixel_spacing, frame_time)))
     if regions:
         ds.SequenceOfUltrasoundRegions = list(regions)
-    if frame_time is not None:
-        ds.FrameTime = frame_time
     if cine_rate is not None:
         ds.CineRate = cine_rate
-    ds.PixelData = frames.tobytes()
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()

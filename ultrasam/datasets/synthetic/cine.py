@@ -13,7 +13,7 @@ draws from its own ``rng`` only: the phantom sets are unchanged.
 import dataclasses
 import io
 from pathlib import Path
-from typing import NamedTuple, Sequence, Union
+from typing import NamedTuple, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -116,15 +116,15 @@ def generate_cine_loop(rng: np.random.Generator,
 
 
 def cine_loop_dicom(frames: np.ndarray,
-                    pixel_spacing: Sequence[float],
-                    frame_time_ms: float) -> bytes:
+                    pixel_spacing: Optional[Sequence[float]] = None,
+                    frame_time_ms: Optional[float] = None) -> bytes:
     """A MONOCHROME2 ultrasound multi-frame DICOM file of ``frames``, with
-    ``PixelSpacing`` (rows, columns mm) and ``FrameTime`` (ms).
+    ``PixelSpacing`` (rows, columns mm) and ``FrameTime`` (ms) when given.
 
     Args:
         frames: (T, H, W) uint8 frames.
-        pixel_spacing: Row and column spacing in mm.
-        frame_time_ms: Time between frames in ms.
+        pixel_spacing: Row and column spacing in mm, or None.
+        frame_time_ms: Time between frames in ms, or None.
 
     Returns:
         The file content.
@@ -152,8 +152,10 @@ def cine_loop_dicom(frames: np.ndarray,
     ds.BitsAllocated = ds.BitsStored = 8
     ds.HighBit = 7
     ds.PixelRepresentation = 0
-    ds.PixelSpacing = [float(v) for v in pixel_spacing]
-    ds.FrameTime = float(frame_time_ms)
+    if pixel_spacing is not None:
+        ds.PixelSpacing = [float(v) for v in pixel_spacing]
+    if frame_time_ms is not None:
+        ds.FrameTime = float(frame_time_ms)
     ds.PixelData = np.ascontiguousarray(frames).tobytes()
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)

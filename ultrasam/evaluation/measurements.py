@@ -3,11 +3,12 @@ is calibrated and in pixels otherwise.
 
 The measured object is the largest 8-connected component of the mask with its
 holes filled (a lesion is measured as one region, as with calipers). Its
-outline is the marching-squares contour of the mask at level 0.5: it runs
-through the midpoints between inside and outside pixel centres, i.e. along the
-pixel edges with the corners cut, so a rectangle of ``w`` pixels measures
-``w`` pixels across. Every length is computed after scaling x by the column
-spacing and y by the row spacing, so anisotropic pixels are measured
+outline is the marching-squares contour at level 0.5 of the mask smoothed
+over :data:`SMOOTHING_PX` (which removes the staircase of the pixel grid; a
+structure about a pixel thin is traced unsmoothed): it runs along the pixel
+edges, so a rectangle of ``w`` pixels measures ``w`` pixels across (its
+corners slightly rounded). Every length is computed after scaling x by the
+column spacing and y by the row spacing, so anisotropic pixels are measured
 correctly.
 
 - ``area``: pixel count times the pixel area.
@@ -22,7 +23,7 @@ correctly.
   from the image x axis (degrees, y pointing down).
 - ``echo_inside`` / ``echo_ring``: mean gray level inside the object and in
   a ring around it (from the object's edge to half its equivalent-circle
-  radius away, inside the image), with ``contrast_ratio`` (inside / ring) and
+  radius away, at least one pixel, inside the image), with ``contrast_ratio`` (inside / ring) and
   ``cnr`` ((inside - ring) / sqrt(var inside + var ring)): the
   lesion-to-background contrast. Only when an image is given.
 """

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from .config import PhantomConfig, check_int
-from .lesions import _random_lesion
+from .lesions import random_lesion
 from .probes import random_probe, scan_maps
 from .simulator import form_image, rf_shape
 
@@ -80,7 +80,7 @@ def generate_cine_loop(rng: np.random.Generator,
     size = cfg.image_size
     probe = random_probe(rng, cfg)
     maps = scan_maps(probe, size, rf_shape(cfg))
-    lesion = _random_lesion(rng, cfg)
+    lesion = random_lesion(rng, cfg)
     amplitude = motion * size * rng.uniform(0.5, 1.0, 2)
     phase = rng.uniform(0, 2 * np.pi, 3)
     cycle = 2 * np.pi * np.arange(num_frames) / num_frames

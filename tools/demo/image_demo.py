@@ -143,9 +143,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              json_path(args.out), ('.json', ), args)
     if problem:
         parser.error(problem)
-    if args.mask_out and same_file(json_path(args.out), args.mask_out):
-        parser.error(f'--mask-out {args.mask_out} is the measurements JSON '
-                     f'of --out {args.out}')
     try:
         device = torch.device(args.device)
     except RuntimeError:

@@ -1,5 +1,6 @@
-"""What the command-line tools share: argument checks and model loading that end
-in one line ``PROG: error: ...`` instead of a traceback."""
+"""What the command-line tools share: prompt and pixel-spacing parsers, argument
+checks and model loading that end in one line ``PROG: error: ...`` instead of a
+traceback."""
 import argparse
 import math
 import os

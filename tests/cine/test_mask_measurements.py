@@ -1,12 +1,12 @@
 """Mask measurements against analytic ellipses and rectangles, at isotropic
 and anisotropic pixel spacings.
 
-Tolerances (measured errors in brackets, over the shapes and spacings here):
-area 0.6 % (<= 0.5 %); ellipse perimeter 1 % (<= 0.6 %), rectangle
-perimeter 4 % (2-3.4 % short: the outline is smoothed over one pixel, which
+Tolerances (worst measured error over the shapes and spacings here in
+brackets): area 0.6 % (0.53 %); ellipse perimeter 1 % (0.58 %), rectangle
+perimeter 4 % (3.4 % short: the outline is smoothed over one pixel, which
 rounds the corners); long and short axes within 2 pixels of the coarser axis
-(ellipses <= 1.1 px; the rectangle diagonal loses <= 1.6 px to the rounded
-corners); equivalent-ellipse axes 1.5 % (<= 1.2 %).
+(ellipses 0.44 px; the rectangle diagonal loses up to 1.51 px to the rounded
+corners); equivalent-ellipse axes 1.5 % (0.53 %).
 """
 import math
 

@@ -1,7 +1,6 @@
-"""Fixtures of the interactive-tool tests: the trained demo checkpoint and a
-phantom with several lesions."""
-from pathlib import Path
-from typing import Callable, Iterator, List, NamedTuple, Tuple
+"""Fixtures of the interactive-tool tests: a phantom with several lesions and
+one-thread torch (the demo checkpoint and ``dice`` are in tests/conftest.py)."""
+from typing import Iterator, List, NamedTuple, Tuple
 
 import cv2
 import numpy as np
@@ -9,17 +8,6 @@ import pytest
 import torch
 
 from ultrasam.datasets import PhantomConfig, generate_phantom
-
-FIXTURES = Path(__file__).resolve().parent / 'fixtures'
-
-
-@pytest.fixture(scope='session')
-def demo_checkpoint() -> Path:
-    """The `make demo` model: ``configs/ultrasam/ultrasam_vitt_phantom.py``
-    trained 1200 iterations on 300 phantoms (seed 0), weights only (see
-    fixtures/README.md). Its mean single-point Dice on the 50 test phantoms is
-    0.913 (IoU 0.844)."""
-    return FIXTURES / 'ultrasam_vitt_phantom_demo.pth'
 
 
 class LesionPhantom(NamedTuple):
@@ -46,12 +34,6 @@ def lesion_phantom() -> LesionPhantom:
     lesions = [instance['mask'] for instance in sample.instances]
     return LesionPhantom(sample.image, lesions,
                          [_deepest_pixel(m) for m in lesions])
-
-
-@pytest.fixture(scope='session')
-def dice() -> Callable[[np.ndarray, np.ndarray], float]:
-    """``dice(a, b)`` of two bool masks."""
-    return lambda a, b: float(2 * (a & b).sum() / (a.sum() + b.sum()))
 
 
 @pytest.fixture

@@ -92,6 +92,9 @@ def test_click_to_segment_in_chromium(benchmark, server_url, page,
         page, *clicks[0]))
     wait_predictions(page, 1)
     assert page.locator('#candidates button').count() == 3
+    # A PNG has no pixel spacing: the measurements are in pixels.
+    assert page.inner_text('#measurements').startswith('area ')
+    assert 'no pixel spacing' in page.inner_text('#measurements')
     with page.expect_download() as download:
         page.click('#mask-link')
     mask_file = tmp_path / 'mask.png'

@@ -1,12 +1,18 @@
 """Segment an ultrasound image (PNG, JPEG, TIFF or DICOM) from point / box prompts.
 
 No ground truth needed: runs ``ultrasam.apis.UltraSamPredictor`` and writes an overlay
-of the prompts and the predicted mask (and optionally the mask itself).
+of the prompts, the predicted mask and its calipers (and optionally the mask itself),
+and the mask's measurements as JSON next to the overlay (``OUT`` with suffix
+``.json``): area, perimeter, the two caliper axes, equivalent ellipse and
+echogenicity, in mm when the image is calibrated (DICOM ``PixelSpacing`` or
+ultrasound regions, or ``--pixel-spacing``), in pixels otherwise (the JSON says why).
 
 Examples:
     python tools/demo/image_demo.py image.png CONFIG CKPT --points 120,80 --out out.png
     python tools/demo/image_demo.py scan.dcm CONFIG CKPT --frame 3 \\
         --points 120,80,1 60,40,0 --box 30,20,200,160 --out out.png --mask-out mask.png
+    python tools/demo/image_demo.py image.png CONFIG CKPT --box 30,20,200,160 \\
+        --pixel-spacing 0.1 --out out.png
 
 Coordinates are (x, y) pixels of the image (of the DICOM frame); a point's optional
 third value is its label: 1 foreground (default), 0 background. Prompts must lie
@@ -15,10 +21,9 @@ file is only replaced with --force. Bad arguments and unreadable images are
 reported before the model is built; on any error nothing is written.
 """
 import argparse
-import math
+import json
 import os
 import pickle
-import re
 import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional, Tuple
@@ -31,17 +36,18 @@ from mmengine.structures import InstanceData
 
 from mmdet.structures import DetDataSample
 from ultrasam.apis import UltraSamPredictor
-from ultrasam.datasets import read_ultrasound_image
-from ultrasam.structures import PromptType
+from ultrasam.apis.cli_support import (parse_box, parse_point, parse_spacing,
+                                       protect_negative_values, same_file)
+from ultrasam.apis.mask_drawing import draw_calipers, measurement_label
+from ultrasam.datasets import read_dicom_calibration, read_ultrasound_image
+from ultrasam.evaluation import measure_mask
+from ultrasam.structures import PixelCalibration, PromptType
 from ultrasam.visualization import PromptVisualizer
 
 PROG = 'image_demo.py'
 OVERLAY_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 # Lossy formats would blur the mask's 0 / 255 values.
 MASK_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff')
-# argparse takes '-5,10' for an option; no option of this tool starts with a
-# digit, so such a word is always a (negative) coordinate value.
-NEGATIVE_VALUE = re.compile(r'-\.?\d')
 # What a bad config or checkpoint raises while the model is built and loaded.
 MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
                 RuntimeError, SyntaxError, pickle.UnpicklingError)
@@ -51,57 +57,6 @@ MAX_ERROR_CHARS = 500
 def fail(message: str) -> NoReturn:
     """Exit with one line, as argparse does for bad arguments."""
     sys.exit(f'{PROG}: error: {message}')
-
-
-def parse_point(text: str) -> Tuple[float, float, int]:
-    """``X,Y`` or ``X,Y,LABEL`` -> (x, y, label)."""
-    text = text.strip()
-    values = text.split(',')
-    try:
-        if len(values) not in (2, 3):
-            raise ValueError
-        x, y = float(values[0]), float(values[1])
-        label = int(values[2]) if len(values) == 3 else 1
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'--points {text!r}: expected X,Y or X,Y,LABEL') from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise argparse.ArgumentTypeError(
-            f'--points {text!r}: coordinates must be finite numbers')
-    if label not in (0, 1):
-        raise argparse.ArgumentTypeError(
-            f'--points {text!r}: label must be 1 (foreground) or 0 '
-            f'(background), got {label}')
-    return x, y, label
-
-
-def parse_box(text: str) -> List[float]:
-    """``X1,Y1,X2,Y2`` -> [x1, y1, x2, y2]."""
-    text = text.strip()
-    try:
-        box = [float(v) for v in text.split(',')]
-    except ValueError:
-        box = []
-    if (len(box) != 4 or not all(map(math.isfinite, box)) or box[2] < box[0]
-            or box[3] < box[1]):
-        raise argparse.ArgumentTypeError(
-            f'--box {text!r}: expected finite X1,Y1,X2,Y2 with X1<=X2 and '
-            'Y1<=Y2')
-    return box
-
-
-def protect_negative_values(argv: List[str]) -> List[str]:
-    """Prefix values such as ``-5,10`` with a space so that argparse keeps
-    them as values (``float`` ignores the space)."""
-    return [f' {arg}' if NEGATIVE_VALUE.match(arg) else arg for arg in argv]
-
-
-def same_file(path: str, other: str) -> bool:
-    """Whether two paths name one file (through symlinks or hard links)."""
-    if Path(path).resolve() == Path(other).resolve():
-        return True
-    return (Path(path).exists() and Path(other).exists()
-            and os.path.samefile(path, other))
 
 
 def output_problem(option: str, path: str, suffixes: Tuple[str, ...],
@@ -158,6 +113,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--frame', type=int, help='frame of a multi-frame DICOM (0-based)')
     parser.add_argument(
+        '--pixel-spacing', type=parse_spacing, metavar='MM[,MM]',
+        help='pixel spacing in mm (one value, or rows,columns) for images '
+        'without calibration; a DICOM file\'s own calibration must agree')
+    parser.add_argument(
         '--multimask', action='store_true',
         help='predict 3 candidates and keep the best scored one '
         '(helps with a single ambiguous point)')
@@ -180,6 +139,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             parser.error(problem)
     if args.mask_out and same_file(args.out, args.mask_out):
         parser.error(f'--out and --mask-out are the same file {args.out}')
+    problem = output_problem('--out (its measurements JSON)',
+                             json_path(args.out), ('.json', ), args)
+    if problem:
+        parser.error(problem)
     try:
         device = torch.device(args.device)
     except RuntimeError:
@@ -188,6 +151,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if device.type == 'cuda' and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: CUDA is not available here')
     return args
+
+
+def json_path(out: str) -> str:
+    """The measurements JSON written next to the overlay ``out``."""
+    return str(Path(out).with_suffix('.json'))
+
+
+def calibration_of(args: argparse.Namespace) -> PixelCalibration:
+    """The image's calibration with ``--pixel-spacing``, or exit saying why
+    they disagree."""
+    try:
+        calibration = read_dicom_calibration(args.image) or PixelCalibration()
+        if args.pixel_spacing is not None:
+            calibration = calibration.with_user_spacing(args.pixel_spacing)
+    except ValueError as err:
+        fail(str(err))
+    return calibration
 
 
 def check_inside(args: argparse.Namespace, height: int, width: int) -> None:
@@ -262,6 +242,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         fail(str(err))
     rgb = np.ascontiguousarray(bgr[..., ::-1])
     check_inside(args, *rgb.shape[:2])
+    calibration = calibration_of(args)
 
     predictor = load_predictor(args)
     check_resizable(args.image, *rgb.shape[:2],
@@ -280,6 +261,8 @@ def main(argv: Optional[List[str]] = None) -> None:
              'nothing was written')
     best = int(np.argmax(scores))
     mask, score = masks[best], float(scores[best])
+    measurements = measure_mask(mask, calibration, rgb) if mask.any() \
+        else None
 
     try:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -287,15 +270,31 @@ def main(argv: Optional[List[str]] = None) -> None:
         visualizer.add_datasample(
             Path(args.image).stem, rgb,
             prompt_sample(args, rgb.shape[:2], mask, score),
-            draw_gt=False, out_file=args.out)
+            draw_gt=False)
+        overlay = visualizer.get_image()
+        if measurements is not None:
+            overlay = draw_calipers(overlay, measurements)
+        if not cv2.imwrite(args.out, overlay[..., ::-1]):
+            fail(f'cannot write --out {args.out}')
+        Path(json_path(args.out)).write_text(json.dumps(dict(
+            image=args.image, frame=args.frame, predicted_iou=round(score, 4),
+            mask_pixels=int(mask.sum()),
+            calibration=calibration.to_dict(),
+            measurements=None if measurements is None else
+            measurements.to_dict()), indent=1))
         if args.mask_out:
             Path(args.mask_out).parent.mkdir(parents=True, exist_ok=True)
             if not cv2.imwrite(args.mask_out, mask.astype(np.uint8) * 255):
                 fail(f'cannot write --mask-out {args.mask_out}')
     except OSError as err:
         fail(f'cannot write the outputs: {err}')
+    measured = 'empty mask, nothing measured' if measurements is None else \
+        measurement_label(measurements)
+    if measurements is not None and measurements.unit == 'px':
+        measured += f' ({measurements.calibration_note})'
     print(f'mask: {int(mask.sum())} pixels, predicted IoU {score:.3f}; '
-          f'overlay written to {args.out}')
+          f'{measured}; overlay written to {args.out}, measurements to '
+          f'{json_path(args.out)}')
 
 
 if __name__ == '__main__':

@@ -1,10 +1,14 @@
-"""What the command-line tools share: argument checks and model loading that end
-in one line ``PROG: error: ...`` instead of a traceback."""
+"""What the command-line tools share: prompt and pixel-spacing parsers, argument
+checks and model loading that end in one line ``PROG: error: ...`` instead of a
+traceback."""
 import argparse
+import math
+import os
 import pickle
+import re
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, List, Tuple
 
 import torch
 
@@ -14,6 +18,74 @@ from .predictor import UltraSamPredictor
 MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
                 RuntimeError, SyntaxError, pickle.UnpicklingError)
 MAX_ERROR_CHARS = 500
+# argparse takes '-5,10' for an option; no option of the tools starts with a
+# digit, so such a word is always a (negative) coordinate value.
+NEGATIVE_VALUE = re.compile(r'-\.?\d')
+
+
+def parse_point(text: str) -> Tuple[float, float, int]:
+    """``X,Y`` or ``X,Y,LABEL`` -> (x, y, label)."""
+    text = text.strip()
+    values = text.split(',')
+    try:
+        if len(values) not in (2, 3):
+            raise ValueError
+        x, y = float(values[0]), float(values[1])
+        label = int(values[2]) if len(values) == 3 else 1
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'--points {text!r}: expected X,Y or X,Y,LABEL') from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise argparse.ArgumentTypeError(
+            f'--points {text!r}: coordinates must be finite numbers')
+    if label not in (0, 1):
+        raise argparse.ArgumentTypeError(
+            f'--points {text!r}: label must be 1 (foreground) or 0 '
+            f'(background), got {label}')
+    return x, y, label
+
+
+def parse_box(text: str) -> List[float]:
+    """``X1,Y1,X2,Y2`` -> [x1, y1, x2, y2]."""
+    text = text.strip()
+    try:
+        box = [float(v) for v in text.split(',')]
+    except ValueError:
+        box = []
+    if (len(box) != 4 or not all(map(math.isfinite, box)) or box[2] < box[0]
+            or box[3] < box[1]):
+        raise argparse.ArgumentTypeError(
+            f'--box {text!r}: expected finite X1,Y1,X2,Y2 with X1<=X2 and '
+            'Y1<=Y2')
+    return box
+
+
+def protect_negative_values(argv: List[str]) -> List[str]:
+    """Prefix values such as ``-5,10`` with a space so that argparse keeps
+    them as values (``float`` ignores the space)."""
+    return [f' {arg}' if NEGATIVE_VALUE.match(arg) else arg for arg in argv]
+
+
+def same_file(path: str, other: str) -> bool:
+    """Whether two paths name one file (through symlinks or hard links)."""
+    if Path(path).resolve() == Path(other).resolve():
+        return True
+    return (Path(path).exists() and Path(other).exists()
+            and os.path.samefile(path, other))
+
+
+def parse_spacing(text: str) -> Tuple[float, float]:
+    """``MM`` or ``ROW_MM,COL_MM`` -> (row_mm, col_mm), for --pixel-spacing."""
+    try:
+        values = [float(v) for v in text.strip().split(',')]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or not all(
+            math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f'--pixel-spacing {text!r}: expected MM or ROW_MM,COL_MM '
+            '(positive millimetres between rows, between columns)')
+    return values[0], values[-1]
 
 
 def check_input_files(parser: argparse.ArgumentParser,

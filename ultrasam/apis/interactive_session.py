@@ -7,6 +7,9 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 
+from ..datasets.dicom_calibration import read_dicom_calibration
+from ..evaluation.measurements import measure_mask
+from ..structures.calibration import PixelCalibration
 from .coco_export import coco_dataset, mask_annotation, mask_to_rle, rle_to_mask
 from .embedding_cache import ImageEmbeddingCache, image_key
 from .image_upload import MAX_IMAGE_PIXELS, decode_frame, read_image_header
@@ -96,6 +99,9 @@ class InteractiveSession:
         header = read_image_header(data, filename, max_pixels)
         self.filename = filename
         self.num_frames = header.num_frames
+        # A DICOM file's spacing; measurements are in pixels without one.
+        self.calibration = read_dicom_calibration(
+            data, filename) or PixelCalibration()
         self.cache = cache
         self.max_pixels = max_pixels
         self._data = data
@@ -234,6 +240,16 @@ class InteractiveSession:
         self.accepted.append(accepted)
         self.reset()
         return accepted
+
+    def measurements(self) -> Optional[Dict[str, object]]:
+        """Measurements of the selected mask
+        (:func:`ultrasam.evaluation.measure_mask`, in mm when the file is
+        calibrated), None without a prediction or for an empty mask."""
+        prediction = self.prediction
+        if prediction is None or not prediction.mask.any():
+            return None
+        return measure_mask(prediction.mask, self.calibration,
+                            self.image).to_dict(decimals=2)
 
     def accepted_mask(self, index: int) -> np.ndarray:
         """Accepted mask ``index`` as (H, W) bool."""

@@ -1,14 +1,18 @@
 """Mask overlays of the interactive tools: a transparent layer of filled,
 outlined masks (the web page draws it over the image), the same blended into an
-image, and PNG encoding."""
+image, measurement calipers, and PNG encoding."""
 from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from ..evaluation.measurements import MaskMeasurements
+
 RGB = Tuple[int, int, int]
 #: Opacity (0..255) of mask fills; outlines are opaque.
 FILL_ALPHA = 115
+#: Colour of the measurement calipers.
+CALIPER_COLOR = (255, 215, 0)
 
 
 def distinct_colors(num: int) -> List[RGB]:
@@ -63,3 +67,51 @@ def encode_png(image: np.ndarray) -> bytes:
     if not ok:
         raise RuntimeError(f'PNG encoding of a {image.shape} image failed')
     return encoded.tobytes()
+
+
+def measurement_label(measurements: MaskMeasurements) -> str:
+    """One line: area and the two caliper axes with their unit."""
+    unit = measurements.unit
+    return (f'area {measurements.area:.1f} {unit}2, axes '
+            f'{measurements.long_axis:.1f} x {measurements.short_axis:.1f} '
+            f'{unit}')
+
+
+def draw_calipers(rgb: np.ndarray,
+                  measurements: MaskMeasurements,
+                  color: RGB = CALIPER_COLOR,
+                  label: bool = True) -> np.ndarray:
+    """The two caliper axes (long and perpendicular) drawn on a copy of an
+    RGB image, with cross ticks at their ends and, with ``label``, the
+    :func:`measurement_label` in the top-left corner.
+
+    Args:
+        rgb (np.ndarray): (H, W, 3) uint8 RGB.
+        measurements (MaskMeasurements): Measurements of a mask of the image.
+        color (tuple): RGB colour. Defaults to :data:`CALIPER_COLOR`.
+        label (bool): Write the label. Defaults to True.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB.
+    """
+    out = np.ascontiguousarray(rgb.copy())
+    size = max(out.shape[:2])
+    thickness = max(1, round(size / 400))
+    tick = max(2, round(size / 100))
+    for start, end in (measurements.long_axis_points,
+                       measurements.short_axis_points):
+        ends = [tuple(int(round(v)) for v in p) for p in (start, end)]
+        cv2.line(out, ends[0], ends[1], color, thickness, cv2.LINE_AA)
+        for x, y in ends:
+            cv2.drawMarker(out, (x, y), color, cv2.MARKER_CROSS, 2 * tick,
+                           thickness)
+    if label:
+        scale = max(0.3, size / 900)
+        text = measurement_label(measurements)
+        (width, height), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX,
+                                                scale, thickness)
+        cv2.rectangle(out, (0, 0), (width + 6, height + base + 6), (0, 0, 0),
+                      -1)
+        cv2.putText(out, text, (3, height + 3), cv2.FONT_HERSHEY_SIMPLEX,
+                    scale, color, thickness, cv2.LINE_AA)
+    return out

@@ -145,6 +145,7 @@ def session_state(session_id: str,
         selected=None if prediction is None else prediction.selected,
         decode_ms=None if prediction is None else round(
             prediction.decode_ms, 1),
+        measurements=session.measurements(),
         accepted=[
             dict(frame=a.frame, predicted_iou=round(a.predicted_iou, 4))
             for a in session.accepted

@@ -2,6 +2,7 @@
 and the classification datasets (``classification``)."""
 from .classification import (LabelFileError, PhantomClsDataset,
                              UltrasoundClsDataset)
+from .dicom_calibration import dicom_calibration, read_dicom_calibration
 from .image_io import (WINDOWING_MODES, decode_ultrasound_image,
                        read_ultrasound_image)
 from .synthetic import PhantomConfig, generate_phantom, write_phantom_coco
@@ -18,3 +19,4 @@ __all__ = [
     'generate_phantom', 'write_phantom_coco'
 ]
 __all__ += ['UnlabeledDataError', 'UnlabeledUltrasoundDataset']
+__all__ += ['dicom_calibration', 'read_dicom_calibration']

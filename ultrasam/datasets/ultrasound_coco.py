@@ -16,6 +16,7 @@ from pycocotools import mask as mask_utils
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 from mmdet.visualization.palette import get_palette
+from ..structures.calibration import check_spacing
 
 # A declared bbox within this many pixels of the mask's box is kept:
 # rasterising a polygon moves its extent by less than a pixel.
@@ -52,8 +53,10 @@ class UltrasoundCocoDataset(CocoDataset):
     - polygon parts with fewer than 3 points are removed, annotations left with a
       zero-area mask are skipped (counted in the log line, never an error);
     - optional image fields: ``frame`` (0-based frame of a multi-frame DICOM, see
-      :class:`LoadUltrasoundImage`) and ``source`` or ``dataset`` (the dataset the
-      image comes from; when the image has none, the common ``source`` /
+      :class:`LoadUltrasoundImage`), ``pixel_spacing`` (mm between rows and
+      columns, one value when isotropic: the calibration of a PNG / JPEG, see
+      :class:`LoadUltrasoundImage`) and ``source`` or ``dataset`` (the dataset
+      the image comes from; when the image has none, the common ``source`` /
       ``dataset`` of its annotations), used to split the metrics.
 
     ``class_agnostic=True`` (UltraSam's setting, the US-43d merge has the single
@@ -166,6 +169,12 @@ class UltrasoundCocoDataset(CocoDataset):
                         f'{ident}: field {key!r} must be an integer >= '
                         f'{minimum}, got {value!r}')
                 image[key] = int(value)
+            if 'pixel_spacing' in image:
+                try:
+                    image['pixel_spacing'] = check_spacing(
+                        image['pixel_spacing'], 'field "pixel_spacing"')
+                except ValueError as err:
+                    raise CocoFormatError(f'{ident}: {err}') from None
             image_by_id[image['id']] = image
         return image_by_id
 
@@ -284,6 +293,8 @@ class UltrasoundCocoDataset(CocoDataset):
             width=width)
         if 'frame' in image:
             data_info['frame'] = int(image['frame'])
+        if 'pixel_spacing' in image:
+            data_info['pixel_spacing'] = image['pixel_spacing']
         source = _source(image)
         ann_sources = {_source(ann) for ann in anns} - {None}
         if source is None and len(ann_sources) == 1:

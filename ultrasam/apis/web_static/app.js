@@ -127,6 +127,7 @@ function renderPanel() {
     item.appendChild(button);
     list.appendChild(item);
   });
+  $('measurements').textContent = measurementText(state.measurements);
   const accepted = state.accepted.length;
   $('accepted-count').textContent = accepted
     ? `${accepted} mask(s), ${state.accepted.filter((a) => a.frame === state.frame).length} on this frame`
@@ -143,6 +144,19 @@ function renderPanel() {
   $('frame-slider').max = String(state.num_frames - 1);
   $('frame-slider').value = String(state.frame);
   $('frame-label').textContent = `${state.frame + 1} / ${state.num_frames}`;
+}
+
+// The selected mask's measurements (mm when the file is calibrated).
+function measurementText(m) {
+  if (!m) return '–';
+  const u = m.unit;
+  let text = `area ${m.area.toFixed(1)} ${u}², axes ${m.long_axis.toFixed(1)} × ` +
+    `${m.short_axis.toFixed(1)} ${u}, perimeter ${m.perimeter.toFixed(1)} ${u}`;
+  if (m.contrast_ratio !== null) {
+    text += `, inside / ring echo ${m.contrast_ratio.toFixed(2)}`;
+  }
+  if (u === 'px') text += ` (${m.calibration_note})`;
+  return text;
 }
 
 function sessionPath(name) {

@@ -60,7 +60,8 @@ def _radial_profile(phi: np.ndarray, harmonics: np.ndarray) -> np.ndarray:
     return radius
 
 
-def _random_lesion(rng: np.random.Generator, cfg: PhantomConfig) -> Lesion:
+def random_lesion(rng: np.random.Generator,
+                  cfg: PhantomConfig) -> Lesion:
     """Draw a lesion's type, acoustics and shape; its position is set later."""
     lesion_type = LESION_TYPES[rng.choice(len(LESION_TYPES),
                                           p=cfg.lesion_type_probs)]
@@ -120,7 +121,7 @@ def place_lesions(rng: np.random.Generator, cfg: PhantomConfig, probe: Probe,
     placed: List[Tuple[Lesion, np.ndarray]] = []
     for _ in range(_MAX_PLACEMENT_ROUNDS):
         for _ in range(int(rng.integers(cfg.num_lesions[0], cfg.num_lesions[1] + 1))):
-            lesion = _random_lesion(rng, cfg)
+            lesion = random_lesion(rng, cfg)
             for _ in range(_MAX_PLACEMENT_TRIES):
                 lesion.x, lesion.y = rng.uniform(0, size - 1, 2)
                 if not probe.fits(lesion.x, lesion.y, lesion.bound_radius,

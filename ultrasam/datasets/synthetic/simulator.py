@@ -21,6 +21,7 @@ Each image is simulated from first principles, in a simplified form:
    (``cv2.remap``), log compression into a 55-65 dB dynamic range, uint8.
 """
 import math
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -29,8 +30,8 @@ import scipy.fft
 from .acoustics import (axial_filter, lateral_blur, layered_tissue_db,
                         smooth_noise)
 from .config import PhantomConfig, PhantomSample
-from .lesions import place_lesions
-from .probes import random_probe, scan_maps
+from .lesions import Lesion, place_lesions
+from .probes import Probe, random_probe, scan_maps
 
 
 def generate_phantom(rng: np.random.Generator,
@@ -47,11 +48,35 @@ def generate_phantom(rng: np.random.Generator,
     Raises:
         ValueError: If no lesion fits the image (see ``place_lesions``).
     """
-    size = cfg.image_size
-    shape = (cfg.axial_oversampling * size, size)  # RF samples x lines
     probe = random_probe(rng, cfg)
-    map_x, map_y, fov = scan_maps(probe, size, shape)
-    lesions = place_lesions(rng, cfg, probe, fov)
+    maps = scan_maps(probe, cfg.image_size, rf_shape(cfg))
+    lesions = place_lesions(rng, cfg, probe, maps[2])
+    return form_image(rng, cfg, probe, maps, lesions)
+
+
+def rf_shape(cfg: PhantomConfig) -> Tuple[int, int]:
+    """RF samples x lines of the simulation grid."""
+    return (cfg.axial_oversampling * cfg.image_size, cfg.image_size)
+
+
+def form_image(rng: np.random.Generator, cfg: PhantomConfig, probe: Probe,
+               maps: Tuple[np.ndarray, np.ndarray, np.ndarray],
+               lesions: List[Tuple[Lesion, np.ndarray]]) -> PhantomSample:
+    """Steps 2-5 of the module docstring for placed lesions.
+
+    Args:
+        rng: Source of the tissue, speckle and system randomness.
+        cfg: Parameter ranges.
+        probe: The probe geometry.
+        maps: ``scan_maps(probe, cfg.image_size, rf_shape(cfg))``.
+        lesions: Each lesion with its mask (inside the field of view).
+
+    Returns:
+        The image, its lesion instances, field of view and probe type.
+    """
+    size = cfg.image_size
+    shape = rf_shape(cfg)
+    map_x, map_y, fov = maps
     depth = ((np.arange(shape[0]) + 0.5) / shape[0]).astype(np.float32)
     lateral = ((np.arange(shape[1]) + 0.5) / shape[1]).astype(np.float32)
 

@@ -37,15 +37,18 @@ class PackPromptInputs(PackDetInputs):
 
     Args:
         meta_keys (Sequence[str]): Keys of ``results`` copied to the data sample's
-            metainfo. Defaults to mmdet's keys plus ``'frame'`` (DICOM frame) and
-            ``'source'`` (source dataset, used by the metrics).
+            metainfo. Defaults to mmdet's keys plus ``'frame'`` (DICOM frame),
+            ``'source'`` (source dataset, used by the metrics), and
+            ``'pixel_spacing'`` / ``'calibration'`` (physical calibration of
+            the original image, from :class:`LoadUltrasoundImage`).
     """
 
     def __init__(
         self,
         meta_keys: Sequence[str] = ('img_id', 'img_path', 'ori_shape',
                                     'img_shape', 'scale_factor', 'flip',
-                                    'flip_direction', 'frame', 'source')
+                                    'flip_direction', 'frame', 'source',
+                                    'pixel_spacing', 'calibration')
     ) -> None:
         super().__init__(meta_keys=meta_keys)
 

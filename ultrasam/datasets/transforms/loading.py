@@ -6,6 +6,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
 from mmdet.registry import TRANSFORMS
+from ...structures.calibration import PixelCalibration
+from ..dicom_calibration import read_dicom_calibration
 from ..image_io import WINDOWING_MODES, decode_ultrasound_image
 
 
@@ -24,12 +26,24 @@ class LoadUltrasoundImage(BaseTransform):
     - frame (optional): 0-based frame of a multi-frame DICOM, from the COCO image
       entry's ``frame`` field; the first frame when absent.
     - height, width (optional): declared size, checked against the decoded image.
+    - pixel_spacing (optional): (row_mm, col_mm) declared by the annotation
+      file (the only calibration of a PNG / JPEG); a DICOM file's own
+      calibration must agree with it.
 
     Modified Keys:
 
     - img
     - img_shape
     - ori_shape
+
+    Added Keys (``with_calibration=True``):
+
+    - calibration (dict): :meth:`PixelCalibration.to_dict` of the original
+      image: spacing (or per-region spacings), frame time, its source and the
+      problems that left calibration out (see
+      :mod:`ultrasam.datasets.dicom_calibration`).
+    - pixel_spacing: (row_mm, col_mm) over the whole original image, or None
+      (no calibration, or only per-region calibration).
 
     Args:
         windowing (str): How samples of more than 8 bits are mapped to 0..255:
@@ -41,6 +55,8 @@ class LoadUltrasoundImage(BaseTransform):
         check_size (bool): Raise when the decoded size differs from the
             ``height`` / ``width`` of the annotation file (masks would be misaligned).
             Defaults to True.
+        with_calibration (bool): Add ``calibration`` and ``pixel_spacing``.
+            Defaults to True.
         backend_args (dict, optional): ``mmengine.fileio`` backend arguments.
             Defaults to None.
     """
@@ -49,6 +65,7 @@ class LoadUltrasoundImage(BaseTransform):
                  windowing: str = 'auto',
                  to_float32: bool = False,
                  check_size: bool = True,
+                 with_calibration: bool = True,
                  backend_args: Optional[dict] = None) -> None:
         if windowing not in WINDOWING_MODES:
             raise ValueError(f'windowing must be one of {WINDOWING_MODES}, '
@@ -56,6 +73,7 @@ class LoadUltrasoundImage(BaseTransform):
         self.windowing = windowing
         self.to_float32 = to_float32
         self.check_size = check_size
+        self.with_calibration = with_calibration
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -76,10 +94,26 @@ class LoadUltrasoundImage(BaseTransform):
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
+        if self.with_calibration:
+            calibration = self._calibration(data, str(path), results)
+            results['calibration'] = calibration.to_dict()
+            results['pixel_spacing'] = calibration.spacing
         return results
+
+    @staticmethod
+    def _calibration(data: bytes, path: str,
+                     results: dict) -> PixelCalibration:
+        """The file's calibration, merged with the declared spacing."""
+        calibration = read_dicom_calibration(data, path) or PixelCalibration()
+        declared = results.get('pixel_spacing')
+        if declared is None:
+            return calibration
+        return calibration.with_user_spacing(
+            declared, f'{path}: the annotation field pixel_spacing')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(windowing={self.windowing!r}, '
                 f'to_float32={self.to_float32}, '
                 f'check_size={self.check_size}, '
+                f'with_calibration={self.with_calibration}, '
                 f'backend_args={self.backend_args})')

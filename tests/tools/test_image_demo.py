@@ -18,6 +18,7 @@ from pydicom.data import get_testdata_file
 
 import ultrasam  # noqa: F401
 from ultrasam.apis import UltraSamPredictor
+from ultrasam.apis.cli_support import prompts_outside
 from ultrasam.datasets import (PhantomConfig, generate_phantom,
                                read_ultrasound_image)
 
@@ -175,17 +176,12 @@ def test_force_replaces_an_existing_output(tmp_path, checkpoint, phantom,
     assert 'mask:' in capsys.readouterr().out
 
 
-def test_check_inside(demo):
-    args = argparse.Namespace(
-        image='us.png', points=[(99.5, 127., 1)], box=[0, 0, 99, 127])
-    demo.check_inside(args, 128, 100)
-    args.box = [0, 0, 100, 127]
-    with pytest.raises(
-            SystemExit,
-            match=r'--box 0,0,100,127 is outside the 100x128 \(WxH\) image '
-            'us.png'):
-        demo.check_inside(args, 128, 100)
-    args.box = None
-    args.points = [(-0.5, 3., 1)]
-    with pytest.raises(SystemExit, match=r'--points -0.5,3 is outside'):
-        demo.check_inside(args, 128, 100)
+def test_prompts_outside():
+    """Edges count as inside; the first prompt outside is named."""
+    where = 'image us.png'
+    assert prompts_outside([(99.5, 127., 1)], [0, 0, 99, 127], 128, 100,
+                           where) is None
+    assert prompts_outside([], [0, 0, 100, 127], 128, 100, where) == (
+        '--box 0,0,100,127 is outside the 100x128 (WxH) image us.png')
+    assert prompts_outside([(-0.5, 3., 1)], None, 128, 100, where).startswith(
+        '--points -0.5,3 is outside')

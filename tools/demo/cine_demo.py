@@ -49,6 +49,7 @@ from PIL import Image
 from ultrasam.apis import propagate
 from ultrasam.apis.cli_support import (check_device, load_predictor,
                                        parse_box, parse_point, parse_spacing,
+                                       prompts_outside,
                                        protect_negative_values, same_file)
 from ultrasam.apis.mask_drawing import (blend, distinct_colors,
                                         draw_calipers, mask_layer)
@@ -187,15 +188,10 @@ def check_prompts(args: argparse.Namespace, num_frames: int, height: int,
     if not 0 <= args.frame < num_frames:
         fail(f'--frame {args.frame}: {args.input} has {num_frames} frame(s) '
              f'(0..{num_frames - 1})')
-    for x, y, _ in args.points:
-        if not (0 <= x < width and 0 <= y < height):
-            fail(f'--points {x:g},{y:g} is outside the {width}x{height} (WxH) '
-                 f'frames of {args.input}')
-    if args.box is not None:
-        x1, y1, x2, y2 = args.box
-        if x1 < 0 or y1 < 0 or x2 >= width or y2 >= height:
-            fail(f'--box {x1:g},{y1:g},{x2:g},{y2:g} is outside the '
-                 f'{width}x{height} (WxH) frames of {args.input}')
+    outside = prompts_outside(args.points, args.box, height, width,
+                              f'frames of {args.input}')
+    if outside:
+        fail(outside)
 
 
 def read_truth(folder: str, num: int, height: int, width: int) -> np.ndarray:

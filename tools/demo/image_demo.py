@@ -37,6 +37,7 @@ from mmengine.structures import InstanceData
 from mmdet.structures import DetDataSample
 from ultrasam.apis import UltraSamPredictor
 from ultrasam.apis.cli_support import (parse_box, parse_point, parse_spacing,
+                                       prompts_outside,
                                        protect_negative_values, same_file)
 from ultrasam.apis.mask_drawing import draw_calipers, measurement_label
 from ultrasam.datasets import read_dicom_calibration, read_ultrasound_image
@@ -170,19 +171,6 @@ def calibration_of(args: argparse.Namespace) -> PixelCalibration:
     return calibration
 
 
-def check_inside(args: argparse.Namespace, height: int, width: int) -> None:
-    """Prompts outside the image are a user error, not something to clip."""
-    for x, y, _ in args.points:
-        if not (0 <= x < width and 0 <= y < height):
-            fail(f'--points {x:g},{y:g} is outside the {width}x{height} (WxH) '
-                 f'image {args.image}')
-    if args.box is not None:
-        x1, y1, x2, y2 = args.box
-        if x1 < 0 or y1 < 0 or x2 >= width or y2 >= height:
-            fail(f'--box {x1:g},{y1:g},{x2:g},{y2:g} is outside the '
-                 f'{width}x{height} (WxH) image {args.image}')
-
-
 def check_resizable(path: str, height: int, width: int, longest: int) -> None:
     """The model sees the image with its longest side resized to ``longest``:
     a side that rounds to 0 pixels cannot be resized."""
@@ -241,7 +229,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     except (OSError, ValueError) as err:  # the messages name the file
         fail(str(err))
     rgb = np.ascontiguousarray(bgr[..., ::-1])
-    check_inside(args, *rgb.shape[:2])
+    outside = prompts_outside(args.points, args.box, *rgb.shape[:2],
+                              f'image {args.image}')
+    if outside:
+        fail(outside)
     calibration = calibration_of(args)
 
     predictor = load_predictor(args)

@@ -8,7 +8,7 @@ import pickle
 import re
 import sys
 from pathlib import Path
-from typing import Iterable, List, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import torch
 
@@ -86,6 +86,24 @@ def parse_spacing(text: str) -> Tuple[float, float]:
             f'--pixel-spacing {text!r}: expected MM or ROW_MM,COL_MM '
             '(positive millimetres between rows, between columns)')
     return values[0], values[-1]
+
+
+def prompts_outside(points: Iterable[Tuple[float, float, int]],
+                    box: Optional[List[float]], height: int, width: int,
+                    where: str) -> Optional[str]:
+    """The error line for the first ``--points`` / ``--box`` prompt outside
+    a ``height`` x ``width`` image (described by ``where``), else None.
+    Prompts outside the image are a user error, not something to clip."""
+    for x, y, _ in points:
+        if not (0 <= x < width and 0 <= y < height):
+            return (f'--points {x:g},{y:g} is outside the {width}x{height} '
+                    f'(WxH) {where}')
+    if box is not None:
+        x1, y1, x2, y2 = box
+        if x1 < 0 or y1 < 0 or x2 >= width or y2 >= height:
+            return (f'--box {x1:g},{y1:g},{x2:g},{y2:g} is outside the '
+                    f'{width}x{height} (WxH) {where}')
+    return None
 
 
 def check_input_files(parser: argparse.ArgumentParser,

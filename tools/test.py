@@ -69,12 +69,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def read_fitting_weights(cfg: Config, args: argparse.Namespace) -> StateDict:
     """The checkpoint's weights, checked against the config's model built on
-    the meta device (no memory, no initialisation)."""
+    the meta device (no memory, no initialisation), or on the CPU when the
+    model reads tensor values while it is built (mmpretrain's ``LoRAModel``
+    loads its module's pretrained weights, its ``ResNet`` calls ``.item()``),
+    which meta tensors cannot do; a real error repeats in the CPU build."""
     try:
         state_dict = read_state_dict(args.checkpoint)
-        with DefaultScope.overwrite_default_scope(
-                cfg.get('default_scope')), torch.device('meta'):
-            model = MODELS.build(cfg.model)
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+            try:
+                with torch.device('meta'):
+                    model = MODELS.build(cfg.model)
+            except (NotImplementedError, RuntimeError):
+                model = MODELS.build(cfg.model)
         mismatch = check_state_dict_fits(
             model, state_dict, args.checkpoint,
             strict=not args.allow_partial_load)

@@ -1,11 +1,8 @@
 """The phantom LoRA config through the tools: tools/train.py saves LoRA-only
 checkpoints and resumes, merge_lora.py folds them into a plain checkpoint that
-computes the same, tools/test.py tests it, prints macro-F1 and writes
-results.csv.
-
-tools/test.py checks a checkpoint against the model built on the meta device,
-where mmpretrain's LoRAModel cannot load its encoder's checkpoint (it does so
-while being built), so a LoRA checkpoint is tested merged."""
+computes the same, tools/test.py tests both (the LoRA model is built on the
+CPU for the checkpoint check: it loads its encoder's weights while being built,
+which the meta device cannot), prints macro-F1 and writes results.csv."""
 import csv
 from pathlib import Path
 from typing import List
@@ -79,6 +76,17 @@ def test_lora_trains_resumes_merges_and_tests(tmp_path, init_checkpoint,
     assert len(rows) == 1 and rows[0]['dataset'] == 'phantom'
     assert rows[0]['init'] == 'UltraSam' and rows[0]['images'] == '6'
     assert list(test_dir.glob('*/confusion_matrix_test.png'))
+
+    # The LoRA-only checkpoint itself scores what its merged form scores.
+    lora_test_dir = tmp_path / 'test_lora'
+    test([str(LORA), str(work / 'iter_4.pth'), '--work-dir',
+          str(lora_test_dir), '--cfg-options', *lora_options])
+    with open(lora_test_dir / 'results.csv') as file:
+        lora_rows = list(csv.DictReader(file))
+    assert lora_rows[0]['tuning'] == 'lora'
+    for metric in ('accuracy', 'macro_f1'):
+        assert float(lora_rows[0][metric]) == pytest.approx(
+            float(rows[0][metric]), abs=1e-6)
 
 
 def _model(config: Path, init_checkpoint: Path, lora: bool):

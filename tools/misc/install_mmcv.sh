@@ -9,7 +9,10 @@
 # ~/.cache/ultrasam/wheels/<torch version>-<cpu|cuda>) and reused; WHEEL_DIR arguments
 # are extra read-only caches (e.g. ../shared/wheels). A cached wheel is kept only if its
 # ops load against the installed torch (the C++ ABI must match). With nvcc and a visible
-# GPU the CUDA ops are compiled (FORCE_CUDA=1), and only CUDA-built wheels are reused.
+# GPU the CUDA ops are compiled (FORCE_CUDA=1), and only CUDA-built wheels are reused;
+# torch then targets only the visible GPUs unless TORCH_CUDA_ARCH_LIST says otherwise.
+# The C++ sources are compiled without debug info (see CFLAGS below); a CFLAGS set in the
+# environment is used as given instead.
 set -euo pipefail
 
 PYTHON=${1:?usage: install_mmcv.sh PYTHON [WHEEL_DIR ...]}
@@ -66,6 +69,15 @@ tar xzf "$WORK/mmcv-$MMCV_VERSION.tar.gz" -C "$WORK"
 # torch >= 2.14 headers need C++20 (std::strong_ordering); mmcv 2.1.0 hard-codes C++17.
 if "$PYTHON" -c 'import sys, torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); sys.exit(v < (2, 14))'; then
     sed -i 's/-std=c++17/-std=c++20/g' "$WORK/mmcv-$MMCV_VERSION/setup.py"
+fi
+# Python's own CFLAGS (-DNDEBUG -g -fwrapv -O3 -Wall on CPython builds) reach every
+# g++ command of the build, -g included, and debug info for 77 torch-heavy translation
+# units is slow to emit and makes _ext.so several times larger. Setuptools >= 75.7 uses
+# an environment CFLAGS instead of Python's, older ones append it: Python's flags followed
+# by -g0 give the same command line either way, with -O3 and -DNDEBUG kept and -g0 last.
+if [ -z "${CFLAGS+set}" ]; then
+    CFLAGS="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("CFLAGS") or "")') -g0"
+    export CFLAGS
 fi
 MMCV_WITH_OPS=1 FORCE_CUDA=$FORCE_CUDA MAX_JOBS=${MAX_JOBS:-$(nproc)} \
     "${PIP[@]}" wheel --no-build-isolation --no-deps "$WORK/mmcv-$MMCV_VERSION" -w "$CACHE"

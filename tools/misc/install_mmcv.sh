@@ -71,10 +71,10 @@ if "$PYTHON" -c 'import sys, torch; v = tuple(int(x) for x in torch.__version__.
     sed -i 's/-std=c++17/-std=c++20/g' "$WORK/mmcv-$MMCV_VERSION/setup.py"
 fi
 # Python's own CFLAGS (-DNDEBUG -g -fwrapv -O3 -Wall on CPython builds) reach every
-# g++ command of the build, -g included, and debug info for 77 torch-heavy translation
-# units is slow to emit and makes _ext.so several times larger. Setuptools >= 75.7 uses
-# an environment CFLAGS instead of Python's, older ones append it: Python's flags followed
-# by -g0 give the same command line either way, with -O3 and -DNDEBUG kept and -g0 last.
+# g++ command of the build, -g included; debug info for 77 torch-heavy translation units
+# doubles the compile's CPU time and makes _ext.so 40x larger (README, Installation
+# notes). Setuptools >= 75.7 uses an environment CFLAGS instead of Python's, older ones
+# append it: Python's flags followed by -g0 keep -O3 and -DNDEBUG either way, -g0 last.
 if [ -z "${CFLAGS+set}" ]; then
     CFLAGS="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("CFLAGS") or "")') -g0"
     export CFLAGS

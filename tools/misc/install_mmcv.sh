@@ -5,11 +5,14 @@
 #   tools/misc/install_mmcv.sh PYTHON [WHEEL_DIR ...]
 #
 # No mmcv 2.x wheel exists for current torch, so mmcv is compiled from its PyPI sdist
-# (~15 min on 2 cores). Built wheels are kept in $ULTRASAM_WHEEL_CACHE (default
-# ~/.cache/ultrasam/wheels/<torch version>-<cpu|cuda>) and reused; WHEEL_DIR arguments
-# are extra read-only caches (e.g. ../shared/wheels). A cached wheel is kept only if its
-# ops load against the installed torch (the C++ ABI must match). With nvcc and a visible
-# GPU the CUDA ops are compiled (FORCE_CUDA=1), and only CUDA-built wheels are reused.
+# (~1,100 s of CPU time, an estimated 7 min on 2 idle cores). Built wheels are kept in
+# $ULTRASAM_WHEEL_CACHE (default ~/.cache/ultrasam/wheels/<torch version>-<cpu|cuda>)
+# and reused; WHEEL_DIR arguments are extra read-only caches (e.g. ../shared/wheels).
+# A cached wheel is kept only if its ops load against the installed torch (the C++ ABI
+# must match). With nvcc and a visible GPU the CUDA ops are compiled (FORCE_CUDA=1), and
+# only CUDA-built wheels are reused; torch then targets only the visible GPUs unless
+# TORCH_CUDA_ARCH_LIST says otherwise. The C++ sources are compiled without debug info
+# (see CFLAGS below); a CFLAGS set in the environment is used as given instead.
 set -euo pipefail
 
 PYTHON=${1:?usage: install_mmcv.sh PYTHON [WHEEL_DIR ...]}
@@ -57,7 +60,7 @@ for dir in "${CANDIDATES[@]}"; do
     echo "the wheel in $dir does not fit torch $TORCH_VERSION; trying the next source"
 done
 
-echo "compiling mmcv $MMCV_VERSION ($FLAVOUR ops) against torch $TORCH_VERSION; this takes ~15 min on 2 cores"
+echo "compiling mmcv $MMCV_VERSION ($FLAVOUR ops) against torch $TORCH_VERSION; this takes ~1,100 s of CPU time (~7 min on 2 idle cores)"
 "${PIP[@]}" install -q -r "$HERE/requirements/build.txt"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -66,6 +69,15 @@ tar xzf "$WORK/mmcv-$MMCV_VERSION.tar.gz" -C "$WORK"
 # torch >= 2.14 headers need C++20 (std::strong_ordering); mmcv 2.1.0 hard-codes C++17.
 if "$PYTHON" -c 'import sys, torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); sys.exit(v < (2, 14))'; then
     sed -i 's/-std=c++17/-std=c++20/g' "$WORK/mmcv-$MMCV_VERSION/setup.py"
+fi
+# Python's own CFLAGS (-DNDEBUG -g -fwrapv -O3 -Wall on CPython builds) reach every
+# g++ command of the build, -g included; debug info for 77 torch-heavy translation units
+# doubles the compile's CPU time and makes _ext.so 40x larger (README, Installation
+# notes). Setuptools >= 75.7 uses an environment CFLAGS instead of Python's, older ones
+# append it: Python's flags followed by -g0 keep -O3 and -DNDEBUG either way, -g0 last.
+if [ -z "${CFLAGS+set}" ]; then
+    CFLAGS="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("CFLAGS") or "")') -g0"
+    export CFLAGS
 fi
 MMCV_WITH_OPS=1 FORCE_CUDA=$FORCE_CUDA MAX_JOBS=${MAX_JOBS:-$(nproc)} \
     "${PIP[@]}" wheel --no-build-isolation --no-deps "$WORK/mmcv-$MMCV_VERSION" -w "$CACHE"

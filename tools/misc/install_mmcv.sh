@@ -5,8 +5,8 @@
 #   tools/misc/install_mmcv.sh PYTHON [WHEEL_DIR ...]
 #
 # No mmcv 2.x wheel exists for current torch, so mmcv is compiled from its PyPI sdist
-# (~1,100 s of CPU time, an estimated 7 min on 2 idle cores). Built wheels are kept in
-# $ULTRASAM_WHEEL_CACHE (default ~/.cache/ultrasam/wheels/<torch version>-<cpu|cuda>)
+# (~900-1,100 s of CPU time, an estimated 9 min on 2 idle cores). Built wheels are kept
+# in $ULTRASAM_WHEEL_CACHE (default ~/.cache/ultrasam/wheels/<torch version>-<cpu|cuda>)
 # and reused; WHEEL_DIR arguments are extra read-only caches (e.g. ../shared/wheels).
 # A cached wheel is kept only if its ops load against the installed torch (the C++ ABI
 # must match). With nvcc and a visible GPU the CUDA ops are compiled (FORCE_CUDA=1), and
@@ -60,7 +60,7 @@ for dir in "${CANDIDATES[@]}"; do
     echo "the wheel in $dir does not fit torch $TORCH_VERSION; trying the next source"
 done
 
-echo "compiling mmcv $MMCV_VERSION ($FLAVOUR ops) against torch $TORCH_VERSION; this takes ~1,100 s of CPU time (~7 min on 2 idle cores)"
+echo "compiling mmcv $MMCV_VERSION ($FLAVOUR ops) against torch $TORCH_VERSION; this takes ~1,000 s of CPU time (~9 min on 2 idle cores)"
 "${PIP[@]}" install -q -r "$HERE/requirements/build.txt"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

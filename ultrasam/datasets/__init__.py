@@ -5,6 +5,7 @@ from .classification import (LabelFileError, PhantomClsDataset,
 from .image_io import (WINDOWING_MODES, decode_ultrasound_image,
                        read_ultrasound_image)
 from .synthetic import PhantomConfig, generate_phantom, write_phantom_coco
+from .phantom_seg_dataset import PhantomSegDataset
 from .synthetic_phantom import SyntheticPhantomDataset
 from .transforms import *  # noqa: F401,F403
 from .ultrasound_coco import (CocoFormatError, ImagePipelineError,
@@ -18,3 +19,4 @@ __all__ = [
     'generate_phantom', 'write_phantom_coco'
 ]
 __all__ += ['UnlabeledDataError', 'UnlabeledUltrasoundDataset']
+__all__ += ['PhantomSegDataset']

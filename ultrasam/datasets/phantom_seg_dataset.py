@@ -54,6 +54,12 @@ class PhantomSegDataset(SyntheticPhantomDataset):
         if split == 'val' and val_images == 0:
             raise ValueError("PhantomSegDataset: split='val' needs "
                              'val_images > 0')
+        num_train = (kwargs.get('generator') or {}).get('num_train')
+        if isinstance(num_train, int) and val_images and \
+                val_images >= num_train:
+            raise ValueError(
+                f'PhantomSegDataset: val_images={val_images} leaves no '
+                f'training image of the generator\'s num_train={num_train}')
         if 'ann_file' in kwargs:
             raise ValueError('PhantomSegDataset: ann_file follows from split '
                              f'(got ann_file={kwargs["ann_file"]!r})')
@@ -78,10 +84,6 @@ class PhantomSegDataset(SyntheticPhantomDataset):
     def load_data_list(self) -> List[dict]:
         """Generate or reuse the set, then keep the images of the split."""
         data_list = super().load_data_list()
-        if self.split != 'test' and self.val_images >= len(data_list):
-            raise ValueError(
-                f'PhantomSegDataset: val_images={self.val_images} leaves no '
-                f'training image of the {len(data_list)} in {self.ann_file}')
         if self.split == 'train' and self.val_images:
             data_list = data_list[:-self.val_images]
         elif self.split == 'val':

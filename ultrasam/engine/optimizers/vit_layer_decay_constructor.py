@@ -40,8 +40,9 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def __init__(self,
                  optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None) -> None:
-        paramwise_cfg = dict(paramwise_cfg or {})
-        rate = paramwise_cfg.pop('layer_decay_rate', 1.0)
+        # The key stays in paramwise_cfg (the parent ignores it): with an
+        # empty paramwise_cfg the parent would skip add_params altogether.
+        rate = (paramwise_cfg or {}).get('layer_decay_rate', 1.0)
         if isinstance(rate, bool) or not isinstance(
                 rate, (int, float)) or not 0 < rate <= 1:
             raise ValueError('paramwise_cfg.layer_decay_rate must be a number '

@@ -29,8 +29,10 @@ GENERATOR = dict(num_train=6, num_test=3, seed=2, image_size=64)
 
 
 def _tree(root: Path) -> dict:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob('*')) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob('*')) if p.is_file()
+    }
 
 
 def test_phantom_lesions_get_their_echogenicity(tmp_path):

@@ -70,7 +70,10 @@ class PhantomSegDataset(SyntheticPhantomDataset):
                 f'{PHANTOM_CLASSES}, got metainfo classes '
                 f'{tuple(metainfo["classes"])}')
         self.split, self.val_images = split, val_images
-        metainfo = {k: v for k, v in (metainfo or {}).items() if k != 'classes'}
+        metainfo = {
+            k: v
+            for k, v in (metainfo or {}).items() if k != 'classes'
+        }
         # The file's one category holds every lesion; _parse_annotation gives
         # each its class.
         super().__init__(

@@ -5,7 +5,7 @@
 #       configs/downstream/segmentation/vitsam-t_mask2former_scratch_phantom.py
 #   python tools/test.py \
 #       configs/downstream/segmentation/vitsam-t_mask2former_scratch_phantom.py \
-#       work_dirs/vitsam-t_mask2former_scratch_phantom/best_coco_segm_mAP_iter_*.pth \
+#       work_dirs/vitsam-t_mask2former_scratch_phantom/best_*.pth \
 #       --show-dir overlays
 _base_ = [
     './_base_/models/mask2former_vitsam-t.py',

@@ -28,7 +28,8 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` needs
     ``get_layer_depth`` on the whole model (a detector has none) and ignores
-    ``lr_mult``; mmdet's ``LayerDecayOptimizerConstructor`` knows ConvNeXt only.
+    ``lr_mult``; mmdet's ``LayerDecayOptimizerConstructor`` knows ConvNeXt
+    only.
 
     Args:
         optim_wrapper_cfg (dict): The optimizer wrapper config.

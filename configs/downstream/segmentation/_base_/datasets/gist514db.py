@@ -6,9 +6,12 @@ split_dir = 'annotations/per_dataset/GIST514-DB/'
 classes = ('lmym', 'GIST')
 num_classes = len(classes)
 dataset = dict(metainfo=dict(classes=classes))
-train_dataloader = dict(dataset=dict(ann_file=split_dir + 'train.json', **dataset))
-val_dataloader = dict(dataset=dict(ann_file=split_dir + 'val.json', **dataset))
-test_dataloader = dict(dataset=dict(ann_file=split_dir + 'test.json', **dataset))
+train_dataloader = dict(
+    dataset=dict(ann_file=split_dir + 'train.json', **dataset))
+val_dataloader = dict(
+    dataset=dict(ann_file=split_dir + 'val.json', **dataset))
+test_dataloader = dict(
+    dataset=dict(ann_file=split_dir + 'test.json', **dataset))
 # The class count in each head (a leaf adds **mask2former_classes or
 # **mask_rcnn_classes to its model); Mask2Former weighs no-object 0.1.
 mask2former_classes = dict(

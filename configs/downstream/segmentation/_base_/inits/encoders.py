@@ -13,7 +13,8 @@
 # (the same files as the classification configs). Nothing is downloaded.
 pretrained = dict(type='Pretrained', prefix='backbone.')
 encoder_inits = {
-    'ultrasam': dict(pretrained, checkpoint='checkpoints/ultrasam_release.pth'),
+    'ultrasam': dict(pretrained,
+                     checkpoint='checkpoints/ultrasam_release.pth'),
     'sam': dict(pretrained,
                 checkpoint='checkpoints/sam_vit_b_01ec64_ultrasam.pth'),
     'medsam': dict(pretrained,

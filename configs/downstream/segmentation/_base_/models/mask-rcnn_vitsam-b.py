@@ -1,9 +1,10 @@
 # Mask R-CNN on the ViT-SAM-B encoder with ViTDet's SimpleFPN (strides 4-32
-# from the stride-16 map, plus a max-pooled stride-64 level for the RPN), 256-d;
-# RPN, RoI heads and losses as mmdet's Mask R-CNN R-50-FPN. Same input, encoder
-# weights, schedule and data as the Mask2Former configs (the Mask2Former-only
-# custom keys of the schedule match nothing here). A leaf sets the classes
-# (**_base_.mask_rcnn_classes of its dataset) and backbone.init_cfg.
+# from the stride-16 map, plus a max-pooled stride-64 level for the RPN),
+# 256-d; RPN, RoI heads and losses as mmdet's Mask R-CNN R-50-FPN. Same input,
+# encoder weights, schedule and data as the Mask2Former configs (the
+# Mask2Former-only custom keys of the schedule match nothing here). A leaf sets
+# the classes (**_base_.mask_rcnn_classes of its dataset) and
+# backbone.init_cfg.
 _base_ = ['../default_runtime.py', '../inits/encoders.py']
 
 img_size = 1024

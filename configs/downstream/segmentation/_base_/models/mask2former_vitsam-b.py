@@ -1,8 +1,8 @@
 # Mask2Former on the ViT-SAM-B encoder of SAM / MedSAM / UltraSam (FastViTSAM,
-# same weights as mmpretrain's ViTSAM) with ViTDet's SimpleFPN: the last block's
-# stride-16 map (768-d) resampled to strides 4, 8, 16 and 32 (256-d), so masks
-# are predicted at 1/4 resolution. Input like SAM: longest side 1024, padded
-# square, SAM's mean / std, BGR -> RGB. Head as in mmdet's COCO instance
+# same weights as mmpretrain's ViTSAM) with ViTDet's SimpleFPN: the last
+# block's stride-16 map (768-d) resampled to strides 4, 8, 16 and 32 (256-d),
+# so masks are predicted at 1/4 resolution. Input like SAM: longest side 1024,
+# padded square, SAM's mean / std, BGR -> RGB. Head as in mmdet's COCO instance
 # Mask2Former (100 queries, 6-layer MSDeformAttn pixel decoder, 9 decoder
 # layers, CE x2 with 0.1 for no-object, mask BCE x5, Dice x5, 12544 points).
 # A leaf sets the classes (**_base_.mask2former_classes of its dataset) and the

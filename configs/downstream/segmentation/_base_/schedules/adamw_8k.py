@@ -6,7 +6,8 @@
 # and 7500, validation every 1000 iterations (best checkpoint by segm mAP).
 # Norms inside the backbone match the 'backbone' key first (MMEngine takes the
 # longest matching custom key and skips norm_decay_mult then), as in the
-# original. Layer-wise lr decay: see ../../busbra/mask2former_ultrasam-lld_busbra.py.
+# original. Layer-wise lr decay: see
+# ../../busbra/mask2former_ultrasam-lld_busbra.py.
 max_iters = 8000
 optim_wrapper = dict(
     type='OptimWrapper',

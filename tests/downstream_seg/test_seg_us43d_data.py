@@ -6,6 +6,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from mmdet.registry import DATASETS
+from ultrasam.utils.preflight import missing_input_files
 
 SEG = Path(__file__).parents[2] / 'configs' / 'downstream' / 'segmentation'
 
@@ -42,3 +43,16 @@ def test_busbra_configs_read_the_builders_per_dataset_files(
     # lesions); the malignant ones train.
     assert labels['test_dataloader'] == [0, 0, 0]
     assert 1 in labels['train_dataloader']
+
+
+def test_missing_files_name_the_build_command():
+    cfg = Config.fromfile(str(SEG / 'gist514db' /
+                              'mask-rcnn_medsam_gist514db.py'))
+    problems = missing_input_files(cfg, 'train')
+    assert problems[0].startswith(
+        'annotation file data/us43d/annotations/per_dataset/GIST514-DB/'
+        'train.json (train_dataloader.dataset.ann_file) not found; make it '
+        'with: python tools/dataset_converters/build_us43d.py --raw-root RAW '
+        '--out data/us43d --datasets GIST514-DB')
+    assert any('medsam_vit_b_ultrasam.pth' in p and 'sam_to_ultrasam.py' in p
+               for p in problems)

@@ -30,6 +30,8 @@ def test_busbra_configs_read_the_builders_per_dataset_files(
                 dataset = DATASETS.build(dataset_cfg)
             assert dataset.metainfo['classes'] == (
                 'breast_nodule_benign', 'breast_nodule_malignant')
+            # A colour per class for the overlays.
+            assert len(dataset.metainfo['palette']) == 2
             labels[loader] = sorted(
                 int(label) for i in range(len(dataset))
                 for label in dataset[i]['data_samples'].gt_instances.labels)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.registry import MODELS, DefaultScope
 
 CONFIG_ROOT = Path(__file__).parents[1] / 'configs'
@@ -39,7 +39,9 @@ def _build_once(model_cfg: dict, scope: str) -> torch.nn.Module:
     separately for each. Models that cannot be built on the meta device
     (mmpretrain's ResNet calls ``.item()`` while building) are built on the
     CPU."""
-    model_cfg = _without_pretrained(copy.deepcopy(model_cfg))
+    # A ConfigDict, as in a run: mmdet's two-stage detectors read their
+    # train_cfg / test_cfg by attribute.
+    model_cfg = ConfigDict(_without_pretrained(copy.deepcopy(model_cfg)))
     head = model_cfg.get('head')
     shared = dict(model_cfg, head=dict(head, num_classes=None)) if isinstance(
         head, dict) and 'num_classes' in head else model_cfg

@@ -5,6 +5,7 @@ from .classification import (LabelFileError, PhantomClsDataset,
 from .dicom_calibration import dicom_calibration, read_dicom_calibration
 from .image_io import (WINDOWING_MODES, decode_ultrasound_image,
                        read_ultrasound_image)
+from .phantom_seg_dataset import PhantomSegDataset
 from .synthetic import PhantomConfig, generate_phantom, write_phantom_coco
 from .synthetic_phantom import SyntheticPhantomDataset
 from .transforms import *  # noqa: F401,F403
@@ -13,10 +14,10 @@ from .ultrasound_coco import (CocoFormatError, ImagePipelineError,
 from .unlabeled import UnlabeledDataError, UnlabeledUltrasoundDataset
 
 __all__ = [
-    'LabelFileError', 'PhantomClsDataset', 'UltrasoundClsDataset',
-    'CocoFormatError', 'ImagePipelineError', 'UltrasoundCocoDataset', 'SyntheticPhantomDataset', 'WINDOWING_MODES',
-    'decode_ultrasound_image', 'read_ultrasound_image', 'PhantomConfig',
-    'generate_phantom', 'write_phantom_coco'
+    'CocoFormatError', 'ImagePipelineError', 'LabelFileError',
+    'PhantomClsDataset', 'PhantomConfig', 'PhantomSegDataset',
+    'SyntheticPhantomDataset', 'UltrasoundClsDataset', 'UltrasoundCocoDataset',
+    'UnlabeledDataError', 'UnlabeledUltrasoundDataset', 'WINDOWING_MODES',
+    'decode_ultrasound_image', 'dicom_calibration', 'generate_phantom',
+    'read_dicom_calibration', 'read_ultrasound_image', 'write_phantom_coco'
 ]
-__all__ += ['UnlabeledDataError', 'UnlabeledUltrasoundDataset']
-__all__ += ['dicom_calibration', 'read_dicom_calibration']

@@ -268,6 +268,11 @@ class UltrasoundCocoDataset(CocoDataset):
                     f'{self.ann_file}: metainfo classes {missing} are not '
                     f'category names of the file ({sorted(id_by_name)})')
             self.cat_ids = [id_by_name[c] for c in self._requested_classes]
+            # The class palette (METAINFO's has one colour) must cover every
+            # class: mmdet's visualizer draws label i in palette[i].
+            if len(self._metainfo.get('palette') or ()) < len(self.cat_ids):
+                self._metainfo['palette'] = get_palette(
+                    'random', len(self.cat_ids))
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
 
     def _parse_image(self, image: dict, anns: List[dict], skipped: Counter,

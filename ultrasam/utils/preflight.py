@@ -39,6 +39,9 @@ _MAX_SUGGESTIONS = 4
 # Commands that make the inputs of the shipped configs, matched on the path;
 # ``{path}`` is the missing file, ``{data_root}`` its dataset's root.
 MAKERS = (
+    (r'(^|/)us43d/annotations/per_dataset/(?P<dataset>[^/]+)/[^/]+\.json$',
+     'python tools/dataset_converters/build_us43d.py --raw-root RAW '
+     '--out {data_root} --datasets {dataset}'),
     (r'(^|/)us43d/annotations/[^/]+\.json$',
      'python tools/dataset_converters/build_us43d.py --raw-root RAW '
      '--out {data_root}'),

@@ -31,7 +31,11 @@ class PromptCocoMetric(CocoMetric):
     Each prompt yields one prediction (``pred_instances``: ``masks`` at the
     original resolution, ``bboxes``, ``labels``) scored by the model's predicted
     IoU (``scores``); predictions are converted and matched by mmdet / pycocotools
-    as usual. Two things differ from :class:`mmdet.evaluation.CocoMetric`:
+    as usual. Predictions of models without prompts (Mask2Former, Mask R-CNN:
+    any number per image, with class labels and scores) are scored the same
+    way; their test pipelines load the annotations after resizing, so
+    ``gt_instances.masks`` are at the original resolution. Two things differ
+    from :class:`mmdet.evaluation.CocoMetric`:
 
     - The ground truth is built from the evaluated samples
       (``gt_instances.ori_masks`` and, as crowd regions,

@@ -1,0 +1,10 @@
+# ImageNet ResNet-50 backbone, Mask R-CNN on BUS-BRA.
+_base_ = [
+    '../_base_/models/mask-rcnn_r50.py',
+    '../_base_/datasets/busbra.py',
+    '../_base_/schedules/adamw_8k.py',
+]
+
+model = dict(
+    backbone=dict(init_cfg=_base_.encoder_inits.imagenet_resnet50),
+    **_base_.mask_rcnn_classes)

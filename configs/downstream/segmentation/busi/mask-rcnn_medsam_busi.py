@@ -1,0 +1,10 @@
+# MedSAM initialisation, Mask R-CNN on BUSI.
+_base_ = [
+    '../_base_/models/mask-rcnn_vitsam-b.py',
+    '../_base_/datasets/busi.py',
+    '../_base_/schedules/adamw_8k.py',
+]
+
+model = dict(
+    backbone=dict(init_cfg=_base_.encoder_inits.medsam),
+    **_base_.mask_rcnn_classes)

@@ -1,0 +1,10 @@
+# ImageNet ResNet-50 backbone, Mask2Former on MMOTU-2D.
+_base_ = [
+    '../_base_/models/mask2former_r50.py',
+    '../_base_/datasets/mmotu2d.py',
+    '../_base_/schedules/adamw_8k.py',
+]
+
+model = dict(
+    backbone=dict(init_cfg=_base_.encoder_inits.imagenet_resnet50),
+    **_base_.mask2former_classes)

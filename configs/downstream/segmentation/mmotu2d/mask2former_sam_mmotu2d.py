@@ -1,0 +1,10 @@
+# SAM initialisation, Mask2Former on MMOTU-2D.
+_base_ = [
+    '../_base_/models/mask2former_vitsam-b.py',
+    '../_base_/datasets/mmotu2d.py',
+    '../_base_/schedules/adamw_8k.py',
+]
+
+model = dict(
+    backbone=dict(init_cfg=_base_.encoder_inits.sam),
+    **_base_.mask2former_classes)

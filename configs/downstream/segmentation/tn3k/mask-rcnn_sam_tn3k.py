@@ -1,0 +1,10 @@
+# SAM initialisation, Mask R-CNN on TN3K.
+_base_ = [
+    '../_base_/models/mask-rcnn_vitsam-b.py',
+    '../_base_/datasets/tn3k.py',
+    '../_base_/schedules/adamw_8k.py',
+]
+
+model = dict(
+    backbone=dict(init_cfg=_base_.encoder_inits.sam),
+    **_base_.mask_rcnn_classes)

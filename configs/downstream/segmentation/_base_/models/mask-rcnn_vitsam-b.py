@@ -5,36 +5,11 @@
 # Mask2Former-only custom keys of the schedule match nothing here). A leaf sets
 # the classes (**_base_.mask_rcnn_classes of its dataset) and
 # backbone.init_cfg.
-_base_ = ['../default_runtime.py', '../inits/encoders.py']
+_base_ = './vitsam-b_simplefpn.py'
 
-img_size = 1024
 model = dict(
     type='MaskRCNN',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=img_size,
-        pad_mask=True),
-    backbone=dict(
-        type='FastViTSAM',
-        arch='base',
-        img_size=img_size,
-        patch_size=16,
-        window_size=14,
-        out_channels=0,
-        out_indices=(11, ),
-        out_type='featmap',
-        use_abs_pos=True,
-        use_rel_pos=True,
-        drop_path_rate=0.1),
-    neck=dict(
-        type='SimpleFPN',
-        in_channels=768,
-        out_channels=256,
-        scale_factors=(4.0, 2.0, 1.0, 0.5),
-        num_outs=5),
+    neck=dict(num_outs=5),
     rpn_head=dict(
         type='RPNHead',
         in_channels=256,

@@ -7,37 +7,10 @@
 # layers, CE x2 with 0.1 for no-object, mask BCE x5, Dice x5, 12544 points).
 # A leaf sets the classes (**_base_.mask2former_classes of its dataset) and the
 # encoder weights (backbone.init_cfg, ../inits/).
-_base_ = ['../default_runtime.py', '../inits/encoders.py']
+_base_ = './vitsam-b_simplefpn.py'
 
-img_size = 1024
 model = dict(
     type='Mask2Former',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=img_size,
-        pad_mask=True,
-        mask_pad_value=0,
-        pad_seg=False),
-    backbone=dict(
-        type='FastViTSAM',
-        arch='base',
-        img_size=img_size,
-        patch_size=16,
-        window_size=14,
-        out_channels=0,
-        out_indices=(11, ),
-        out_type='featmap',
-        use_abs_pos=True,
-        use_rel_pos=True,
-        drop_path_rate=0.1),
-    neck=dict(
-        type='SimpleFPN',
-        in_channels=768,
-        out_channels=256,
-        scale_factors=(4.0, 2.0, 1.0, 0.5)),
     panoptic_head=dict(
         type='Mask2FormerHead',
         in_channels=[256, 256, 256, 256],

@@ -21,6 +21,7 @@ from mmdet.registry import MODELS, TRANSFORMS, VISUALIZERS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 from ultrasam.apis import UltraSamPredictor
+from ultrasam.evaluation import measure_mask
 
 TINY_CONFIG = (Path(__file__).resolve().parents[2] / 'configs' / '_base_' /
                'models' / 'ultrasam_vitt.py')
@@ -93,7 +94,8 @@ def test_predictions_and_samples_are_off_host(predicted):
         assert isinstance(value, OffHostTensor)
 
 
-@pytest.mark.parametrize('metric', ['DiceIoUMetric', 'PromptCocoMetric'])
+@pytest.mark.parametrize(
+    'metric', ['DiceIoUMetric', 'PromptCocoMetric', 'ClassDiceIoUMetric'])
 def test_metrics(predicted, metric):
     _, samples = predicted
     evaluator = Evaluator(dict(type=metric))
@@ -101,6 +103,16 @@ def test_metrics(predicted, metric):
     evaluator.process(samples)
     results = evaluator.evaluate(1)
     assert results and all(np.isfinite(v) for v in results.values())
+
+
+def test_measurements():
+    """measure_mask on device tensors equals its result on host arrays."""
+    mask = np.zeros((40, 60), bool)
+    mask[10:30, 15:50] = True
+    image = np.random.default_rng(0).integers(0, 255, (40, 60), np.uint8)
+    on_host = measure_mask(mask, image=image)
+    assert measure_mask(off_host(torch.from_numpy(mask)),
+                        image=off_host(torch.from_numpy(image))) == on_host
 
 
 def test_visualizer(predicted, tmp_path):

@@ -37,6 +37,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..structures.calibration import PixelCalibration
+from ..utils import to_numpy
 
 #: Ring width around the object for the background echo level, as a fraction
 #: of its equivalent-circle radius.
@@ -101,19 +102,22 @@ def measure_mask(mask: np.ndarray,
     """Measure the largest object of a mask (see the module docstring).
 
     Args:
-        mask (np.ndarray): (H, W) bool mask with at least one pixel.
+        mask (np.ndarray | Tensor): (H, W) bool mask with at least one
+            pixel (a tensor on any device is brought to the host).
         calibration (PixelCalibration, optional): Calibration of the image;
             without a spacing that applies to the object, everything is in
             pixels and ``calibration_note`` says why.
-        image (np.ndarray, optional): (H, W) gray or (H, W, 3) image of the
-            same size, for the echogenicity values.
+        image (np.ndarray | Tensor, optional): (H, W) gray or (H, W, 3)
+            image of the same size, for the echogenicity values.
         ring_scale (float): Ring width as a fraction of the equivalent-circle
             radius. Defaults to :data:`RING_SCALE`.
 
     Returns:
         MaskMeasurements: the measurements.
     """
-    mask = np.asarray(mask)
+    mask = to_numpy(mask)
+    if image is not None:
+        image = to_numpy(image)
     if mask.ndim != 2:
         raise ValueError(f'mask must be (H, W), got shape {mask.shape}')
     if image is not None and image.shape[:2] != mask.shape:

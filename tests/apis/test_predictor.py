@@ -122,3 +122,37 @@ def test_errors(image):
         predictor.predict()
     with pytest.raises(TypeError, match='UltraSam'):
         UltraSamPredictor(torch.nn.Linear(1, 1))
+
+
+def test_bf16_encoder_keeps_the_demo_model_accurate(phantom_config,
+                                                    demo_checkpoint,
+                                                    lesion_phantom, dice,
+                                                    single_thread):
+    """The encoder under bfloat16 autocast: a float32 embedding close to the
+    float32 encoder's, and masks of each lesion as good as float32 ones."""
+    predictors = {
+        precision: UltraSamPredictor.from_config(
+            phantom_config, demo_checkpoint, precision=precision)
+        for precision in ('fp32', 'bf16')
+    }
+    masks = {}
+    for precision, predictor in predictors.items():
+        predictor.set_image(lesion_phantom.image)
+        assert predictor.features.dtype == torch.float32
+        masks[precision] = [
+            predictor.predict(np.array([click]), np.array([1]),
+                              multimask_output=False)[0][0]
+            for click in lesion_phantom.clicks
+        ]
+    fp32, bf16 = (predictors[p].features for p in ('fp32', 'bf16'))
+    assert not torch.equal(fp32, bf16)
+    assert (bf16 - fp32).abs().max() < 0.02 * fp32.abs().max()
+    for truth, mask32, mask16 in zip(lesion_phantom.lesions, masks['fp32'],
+                                     masks['bf16']):
+        assert dice(mask32, mask16) > 0.99
+        assert dice(mask16, truth) > dice(mask32, truth) - 0.02
+
+
+def test_unknown_encoder_precision_is_refused():
+    with pytest.raises(ValueError, match=r"\['bf16', 'fp32'\], got 'fp16'"):
+        UltraSamPredictor.from_config(TINY_CONFIG, precision='fp16')

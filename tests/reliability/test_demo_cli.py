@@ -244,13 +244,10 @@ def test_bad_input_gets_one_clear_line(case, demo, checkpoints, snapshot,
         argv += ['--out', f'{tmp_path}/out.png']
     if not case.model:
 
-        class Unbuildable:
+        def unbuildable(*args, **kwargs):
+            pytest.fail('the model was built before the error was found')
 
-            @staticmethod
-            def from_config(*args, **kwargs):
-                pytest.fail('the model was built before the error was found')
-
-        monkeypatch.setattr(demo, 'UltraSamPredictor', Unbuildable)
+        monkeypatch.setattr(demo, 'load_predictor', unbuildable)
     watched = [tmp_path, CONFIG, checkpoints['good'], *case.watch]
     if names['ckpt'].exists():
         watched.append(names['ckpt'])

@@ -26,7 +26,7 @@ def benchmark(load_script, repo, monkeypatch):
 
 def test_tiny_config_prints_encoder_decoding_and_training(benchmark, capsys):
     benchmark(TINY, '--reps', '1', '--threads', '1', '--compare-mmpretrain',
-              '--train-instances', '2')
+              '--bf16', '--train-instances', '2')
     out = capsys.readouterr().out
     assert '1 threads' in out and 'FastViTSAM encoder' in out
     for name in ('UltraSamPredictor.set_image', 'UltraSam training step'):
@@ -38,6 +38,13 @@ def test_tiny_config_prints_encoder_decoding_and_training(benchmark, capsys):
     assert len(re.findall(
         rf'with mmpretrain ViTSAM\s+{NUMBER} s/image.*ours / theirs = '
         rf'{NUMBER}x', out)) == 2
+    assert re.search(
+        rf'set_image, fp32 encoder\s+{NUMBER} s/image.*bf16 / fp32 = '
+        rf'{NUMBER}x', out)
+    relative = float(re.search(
+        r'max \|bf16 - fp32 embedding\| / max \|fp32 embedding\|: (\S+)',
+        out).group(1))
+    assert 0 < relative < 0.05
     per_prompt = re.findall(
         rf'UltraSamPredictor.predict_batch\s+{NUMBER} ms/prompt', out)
     assert len(per_prompt) == 2 and all(float(ms) > 0 for ms in per_prompt)

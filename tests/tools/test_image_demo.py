@@ -133,6 +133,30 @@ def test_jpeg_in_process(tmp_path, checkpoint, phantom, demo, capsys):
     assert 'mask:' in capsys.readouterr().out
 
 
+def test_bf16_encoder_in_process(tmp_path, checkpoint, phantom, demo):
+    """--precision bf16 reaches the predictor: the mask is the bf16
+    predictor's."""
+    image_path, lesion = phantom
+    rows, cols = np.nonzero(lesion)
+    x, y = int(np.median(cols)), int(np.median(rows))
+    out, mask_out = tmp_path / 'out.png', tmp_path / 'mask.png'
+    demo.main([
+        image_path,
+        str(CONFIG), checkpoint, '--points', f'{x},{y}', '--precision',
+        'bf16', '--out',
+        str(out), '--mask-out',
+        str(mask_out)
+    ])
+    predictor = UltraSamPredictor.from_config(
+        CONFIG, checkpoint, precision='bf16')
+    predictor.set_image(read_ultrasound_image(image_path)[..., ::-1])
+    masks, scores, _ = predictor.predict(
+        np.array([[x, y]]), np.array([1]), multimask_output=False)
+    np.testing.assert_array_equal(
+        cv2.imread(str(mask_out), cv2.IMREAD_UNCHANGED),
+        masks[np.argmax(scores)] * 255)
+
+
 def test_parse_point_and_box(demo):
     assert demo.parse_point('3,4') == (3., 4., 1)
     assert demo.parse_point('3.5,4,0') == (3.5, 4., 0)

@@ -3,7 +3,7 @@
 Example (the README's performance table)::
 
     python tools/analysis_tools/benchmark.py configs/_base_/models/ultrasam_vitb.py \
-        --threads 2 --compare-sam --compare-mmpretrain
+        --threads 2 --compare-sam --compare-mmpretrain --bf16
 
 Measured, each as the median of ``--reps`` runs after one warm-up run:
 
@@ -22,9 +22,12 @@ key names) in the same process; ``--compare-mmpretrain`` times the same
 model with mmpretrain's ``ViTSAM`` encoder (the same weights). Runs of the
 compared models alternate, and ratios are medians of per-run ratios, which
 a busy machine disturbs less than absolute times: the load average is
-printed with the figures.
+printed with the figures. ``--bf16`` times the encoder under bfloat16
+autocast against float32 and prints the largest embedding difference relative
+to the largest float32 value.
 """
 import argparse
+import ctypes
 import importlib.util
 import os
 import statistics
@@ -115,6 +118,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='also time the model with mmpretrain\'s ViTSAM encoder')
     parser.add_argument(
+        '--bf16',
+        action='store_true',
+        help='also time the encoder under bfloat16 autocast (the '
+        'predictor\'s precision=\'bf16\') against float32')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -151,7 +159,12 @@ def cpu_name() -> str:
 class PeakMemory:
     """Peak memory of a code section: allocated memory on CUDA, the growth
     of the process's resident set on Linux (reset through
-    /proc/self/clear_refs), None elsewhere."""
+    /proc/self/clear_refs), None elsewhere.
+
+    On Linux the free memory malloc still holds is first handed back to the
+    OS (glibc ``malloc_trim``): otherwise a section that runs after another
+    one reuses its freed blocks and seems to need less memory.
+    """
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -171,6 +184,10 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self.start = torch.cuda.memory_allocated(self.device)
             return self
+        try:
+            ctypes.CDLL('libc.so.6').malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
         try:
             with open('/proc/self/clear_refs', 'w') as f:
                 f.write('5')
@@ -345,6 +362,25 @@ def sam_predictor(model: torch.nn.Module, device: torch.device):
     return SamPredictor(sam.to(device).eval())
 
 
+def time_bf16_encoder(model: UltraSam, image: np.ndarray, reps: int,
+                      device: torch.device) -> None:
+    """Time ``set_image`` with the encoder in bfloat16 against float32 and
+    print how far the bfloat16 embedding is from the float32 one."""
+    predictors = {
+        'set_image, bf16 encoder': UltraSamPredictor(model, precision='bf16'),
+        'set_image, fp32 encoder': UltraSamPredictor(model)
+    }
+    report('image encoder, bfloat16 autocast',
+           time_alternating({
+               name: lambda p=predictor: p.set_image(image)
+               for name, predictor in predictors.items()
+           }, reps, device), 1, 'images/s', 'bf16 / fp32')
+    bf16, fp32 = (p.features for p in predictors.values())
+    relative = (bf16 - fp32).abs().max() / fp32.abs().max()
+    print(f'  max |bf16 - fp32 embedding| / max |fp32 embedding|: '
+          f'{relative.item():.1e}')
+
+
 def build_model(cfg: Config, checkpoint: Optional[str],
                 device: torch.device) -> torch.nn.Module:
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -419,6 +455,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             diff = (predictor.features - sam.features).abs().max().item()
             print(f'  max |image embedding difference| to segment-anything: '
                   f'{diff:.1e}')
+        if args.bf16:
+            time_bf16_encoder(model, image, args.reps, device)
 
         for num in (1, NUM_BATCH_PROMPTS):
             boxes = random_boxes(num, height, width)

@@ -23,8 +23,8 @@ from typing import List, NoReturn, Optional
 
 import numpy as np
 
-from ultrasam.apis.cli_support import (check_device, check_input_files,
-                                       load_predictor)
+from ultrasam.apis.cli_support import (add_device_arguments, check_device,
+                                       check_input_files, load_predictor)
 
 PROG = 'auto_masks.py'
 
@@ -61,7 +61,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--min-mask-area', type=int, default=0,
         help='drop masks with fewer pixels')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    add_device_arguments(parser)
     parser.add_argument(
         '--force', action='store_true', help='replace existing outputs')
     args = parser.parse_args(argv)
@@ -100,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     except (OSError, ValueError) as err:  # the messages name the file
         fail(str(err))
     predictor = load_predictor(PROG, args.config, args.checkpoint,
-                               args.device)
+                               args.device, args.precision)
     generator = UltraSamAutomaticMaskGenerator(
         predictor,
         points_per_side=args.points_per_side,

@@ -47,8 +47,9 @@ import numpy as np
 from PIL import Image
 
 from ultrasam.apis import propagate
-from ultrasam.apis.cli_support import (check_device, load_predictor,
-                                       parse_box, parse_point, parse_spacing,
+from ultrasam.apis.cli_support import (add_device_arguments, check_device,
+                                       load_predictor, parse_box,
+                                       parse_point, parse_spacing,
                                        prompts_outside,
                                        protect_negative_values, same_file)
 from ultrasam.apis.mask_drawing import (blend, distinct_colors,
@@ -115,7 +116,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='folder of ground-truth masks, one per frame')
     parser.add_argument('--min-iou', type=float, default=0.5,
                         help='stop below this predicted IoU (default 0.5)')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    add_device_arguments(parser)
     args = parser.parse_args(
         protect_negative_values(sys.argv[1:] if argv is None else argv))
     if not args.points and args.box is None:
@@ -313,7 +314,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         args.truth, num, height, width)
 
     predictor = load_predictor(PROG, args.config, args.checkpoint,
-                               args.device)
+                               args.device, args.precision)
     prompts = {}
     if args.points:
         prompts['point_coords'] = np.array([p[:2] for p in args.points])

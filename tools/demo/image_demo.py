@@ -23,7 +23,6 @@ reported before the model is built; on any error nothing is written.
 import argparse
 import json
 import os
-import pickle
 import sys
 from pathlib import Path
 from typing import List, NoReturn, Optional, Tuple
@@ -35,8 +34,9 @@ import torch
 from mmengine.structures import InstanceData
 
 from mmdet.structures import DetDataSample
-from ultrasam.apis import UltraSamPredictor
-from ultrasam.apis.cli_support import (parse_box, parse_point, parse_spacing,
+from ultrasam.apis.cli_support import (add_device_arguments, check_device,
+                                       load_predictor, parse_box,
+                                       parse_point, parse_spacing,
                                        prompts_outside,
                                        protect_negative_values, same_file)
 from ultrasam.apis.mask_drawing import draw_calipers, measurement_label
@@ -49,10 +49,6 @@ PROG = 'image_demo.py'
 OVERLAY_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 # Lossy formats would blur the mask's 0 / 255 values.
 MASK_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff')
-# What a bad config or checkpoint raises while the model is built and loaded.
-MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
-                RuntimeError, SyntaxError, pickle.UnpicklingError)
-MAX_ERROR_CHARS = 500
 
 
 def fail(message: str) -> NoReturn:
@@ -121,7 +117,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--multimask', action='store_true',
         help='predict 3 candidates and keep the best scored one '
         '(helps with a single ambiguous point)')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    add_device_arguments(parser)
     args = parser.parse_args(
         protect_negative_values(sys.argv[1:] if argv is None else argv))
     if not args.points and args.box is None:
@@ -144,13 +140,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              json_path(args.out), ('.json', ), args)
     if problem:
         parser.error(problem)
-    try:
-        device = torch.device(args.device)
-    except RuntimeError:
-        parser.error(f'--device {args.device!r} is not a torch device, e.g. '
-                     'cpu or cuda:0')
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        parser.error(f'--device {args.device}: CUDA is not available here')
+    check_device(parser, args.device)
     return args
 
 
@@ -180,21 +170,6 @@ def check_resizable(path: str, height: int, width: int, longest: int) -> None:
         fail(f'{path}: the {height}x{width} (HxW) image is too elongated: '
              f'resized to the model input ({longest} px longest side) it '
              f'would be {new_h}x{new_w}; crop it')
-
-
-def load_predictor(args: argparse.Namespace) -> UltraSamPredictor:
-    """The predictor, or one line saying why config / checkpoint failed."""
-    try:
-        return UltraSamPredictor.from_config(
-            args.config, args.checkpoint, device=args.device)
-    except MODEL_ERRORS as err:
-        # pickle reports an empty or truncated file as a bare EOFError.
-        detail = str(err) or 'the file ends early (empty or truncated)'
-        reason = ' '.join(f'{type(err).__name__}: {detail}'.split())
-        if len(reason) > MAX_ERROR_CHARS:
-            reason = reason[:MAX_ERROR_CHARS] + ' ...'
-        fail(f'cannot build the model of {args.config} with checkpoint '
-             f'{args.checkpoint}: {reason}')
 
 
 def prompt_sample(args: argparse.Namespace, image_shape: Tuple[int, int],
@@ -235,7 +210,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         fail(outside)
     calibration = calibration_of(args)
 
-    predictor = load_predictor(args)
+    predictor = load_predictor(PROG, args.config, args.checkpoint,
+                               args.device, args.precision)
     check_resizable(args.image, *rgb.shape[:2],
                     max(predictor.model.input_size))
     predictor.set_image(rgb)

@@ -20,8 +20,8 @@ from typing import List, NoReturn, Optional
 
 import torch
 
-from ultrasam.apis.cli_support import (check_device, check_input_files,
-                                       load_predictor)
+from ultrasam.apis.cli_support import (add_device_arguments, check_device,
+                                       check_input_files, load_predictor)
 from ultrasam.apis.image_upload import MAX_IMAGE_PIXELS
 from ultrasam.apis.web_app import MAX_UPLOAD_BYTES, create_app
 
@@ -44,7 +44,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--port', type=int, default=7860,
         help='port (default 7860; 0 picks a free one, printed at start)')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    add_device_arguments(parser)
     parser.add_argument(
         '--threads', type=int,
         help='CPU threads of torch (default: its own choice, one per core); '
@@ -89,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     predictor = load_predictor(PROG, args.config, args.checkpoint,
-                               args.device)
+                               args.device, args.precision)
     app = create_app(
         predictor,
         model_name=Path(args.config).stem,

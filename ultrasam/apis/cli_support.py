@@ -12,7 +12,7 @@ from typing import Iterable, List, Optional, Tuple
 
 import torch
 
-from .predictor import UltraSamPredictor
+from .predictor import ENCODER_PRECISIONS, UltraSamPredictor
 
 # What a bad config or checkpoint raises while the model is built and loaded.
 MODEL_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError,
@@ -115,6 +115,16 @@ def check_input_files(parser: argparse.ArgumentParser,
             parser.error(f'{name} file not found: {path}')
 
 
+def add_device_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--precision`` (of the image encoder)."""
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--precision', choices=sorted(ENCODER_PRECISIONS), default='fp32',
+        help='precision of the image encoder: bf16 runs it under bfloat16 '
+        'autocast, faster on CPUs with AVX512-BF16 and on recent GPUs '
+        '(README: Performance); the decoder stays fp32 (default fp32)')
+
+
 def check_device(parser: argparse.ArgumentParser, device: str) -> None:
     """``parser.error`` for a string that is no torch device or an absent
     GPU."""
@@ -127,12 +137,16 @@ def check_device(parser: argparse.ArgumentParser, device: str) -> None:
         parser.error(f'--device {device}: CUDA is not available here')
 
 
-def load_predictor(prog: str, config: str, checkpoint: str,
-                   device: str = 'cpu') -> UltraSamPredictor:
+def load_predictor(prog: str,
+                   config: str,
+                   checkpoint: str,
+                   device: str = 'cpu',
+                   precision: str = 'fp32') -> UltraSamPredictor:
     """The predictor, or exit with one line saying why the config or the
     checkpoint failed."""
     try:
-        return UltraSamPredictor.from_config(config, checkpoint, device=device)
+        return UltraSamPredictor.from_config(
+            config, checkpoint, device=device, precision=precision)
     except MODEL_ERRORS as err:
         # pickle reports an empty or truncated file as a bare EOFError.
         detail = str(err) or 'the file ends early (empty or truncated)'

@@ -178,6 +178,59 @@ def test_preflight_skips_datasets_that_create_their_files(tmp_path):
     ]
 
 
+def test_preflight_finds_classification_label_lists(tmp_path, monkeypatch):
+    """mmpretrain datasets (default scope mmpretrain, or ``_scope_`` /
+    a scope prefix under mmdet) are checked too, with the command that
+    makes a shipped config's label lists."""
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(
+        str(REPO / 'configs/downstream/classification/busbra/'
+            'ultrasam_full_busbra.py'))
+    assert missing_input_files(cfg, 'train')[0] == (
+        'annotation file data/classification/busbra/annotations/train.txt '
+        '(train_dataloader.dataset.ann_file) not found; make it with: python '
+        'tools/dataset_converters/build_classification.py --raw-root RAW '
+        '--out data/classification --datasets BUS-BRA')
+    missing = str(tmp_path / 'absent.txt')
+    cfg = Config(
+        dict(
+            default_scope='mmdet',
+            test_dataloader=dict(dataset=dict(
+                type='ConcatDataset',
+                datasets=[
+                    dict(type='UltrasoundClsDataset', _scope_='mmpretrain',
+                         ann_file=missing),
+                    dict(type='mmpretrain.UltrasoundClsDataset',
+                         ann_file=missing),
+                ]))))
+    assert [line.split(' (')[1].split(')')[0]
+            for line in missing_input_files(cfg, 'test')] == [
+                'test_dataloader.dataset.datasets.0.ann_file',
+                'test_dataloader.dataset.datasets.1.ann_file'
+            ]
+
+
+def test_malformed_label_list_is_one_line(train_tool, tmp_path, snapshot):
+    labels = tmp_path / 'data' / 'train.txt'
+    labels.parent.mkdir()
+    labels.write_text('a.png 0\nb.png benign\n')
+    config = tmp_path / 'cls_bad_labels.py'
+    base = (REPO / 'configs' / 'downstream' / 'classification' /
+            'vitsam-t_scratch_full_phantom.py')
+    config.write_text(
+        f'_base_ = {str(base)!r}\n'
+        'train_dataloader = dict(num_workers=0, persistent_workers=False,\n'
+        "    dataset=dict(_delete_=True, type='UltrasoundClsDataset',\n"
+        f'    ann_file={str(labels)!r}, pipeline=[],\n'
+        "    metainfo=dict(classes=('a', 'b', 'c'))))\n")
+    before = snapshot(labels.parent)
+    message = _exit_message(
+        train_tool.main, [config, '--work-dir', tmp_path / 'work'])
+    assert message == (f"train.py: error: {labels}, line 2: label 'benign' "
+                       'is not an integer')
+    assert snapshot(labels.parent) == before
+
+
 # -- test.py loads strictly and refuses non-finite weights -----------------
 
 

@@ -17,11 +17,10 @@ from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from mmengine.runner import FlexibleRunner, Runner
 
 from mmdet.registry import DATASETS
-from ..datasets import CocoFormatError, ImagePipelineError
+from ..datasets import CocoFormatError, ImagePipelineError, LabelFileError
 from ..datasets.unlabeled import UnlabeledDataError
 
 # Top-level config keys that MMEngine's runners (their arguments, and the keys
@@ -37,7 +36,8 @@ RUN_TIME_KEYS = frozenset(
 _MAX_SUGGESTIONS = 4
 
 # Commands that make the inputs of the shipped configs, matched on the path;
-# ``{path}`` is the missing file, ``{data_root}`` its dataset's root.
+# ``{path}`` is the missing file, ``{data_root}`` its dataset's root,
+# ``{data_parent}`` the folder above that and ``{name}`` the dataset's ``name``.
 MAKERS = (
     (r'(^|/)us43d/annotations/per_dataset/(?P<dataset>[^/]+)/[^/]+\.json$',
      'python tools/dataset_converters/build_us43d.py --raw-root RAW '
@@ -45,6 +45,9 @@ MAKERS = (
     (r'(^|/)us43d/annotations/[^/]+\.json$',
      'python tools/dataset_converters/build_us43d.py --raw-root RAW '
      '--out {data_root}'),
+    (r'(^|/)classification/[^/]+/annotations/[^/]+\.txt$',
+     'python tools/dataset_converters/build_classification.py --raw-root RAW '
+     '--out {data_parent} --datasets {name}'),
     (r'(^|/)phantom/annotations/[^/]+\.json$',
      'python tools/dataset_converters/make_phantom.py --out {data_root} '
      '--num-train 300 --num-test 50 --seed 0'),
@@ -56,12 +59,16 @@ MAKERS = (
 )
 
 
-def _maker(path: str, data_root: str = '') -> Optional[str]:
+def _maker(path: str, data_root: str = '', name: str = '') -> Optional[str]:
     for pattern, command in MAKERS:
         match = re.search(pattern, path.replace('\\', '/'))
         if match:
+            root = data_root.rstrip('/') or '.'
             return command.format(
-                path=path, data_root=data_root.rstrip('/') or '.',
+                path=path,
+                data_root=root,
+                data_parent=osp.dirname(root) or '.',
+                name=name or 'NAME',
                 **match.groupdict())
     return None
 
@@ -81,25 +88,34 @@ def dataloaders_in_use(cfg: Config, mode: str) -> List[str]:
     return loaders
 
 
-def _dataset_class(dataset_type: object, default_scope: str) -> Optional[type]:
+def _dataset_class(dataset_type: object, scope: str) -> Optional[type]:
+    """The class of a dataset ``type`` of registry ``scope`` (a 'scope.'
+    prefix of the type wins), None when unknown."""
     if not isinstance(dataset_type, str):
         return dataset_type if isinstance(dataset_type, type) else None
-    with DefaultScope.overwrite_default_scope(default_scope):
+    # Registry.get looks in its own scope and the parents only: an unscoped
+    # name of another package (e.g. mmpretrain's) needs its scope prefix.
+    if '.' not in dataset_type:
+        dataset_type = f'{scope}.{dataset_type}'
+    try:
         return DATASETS.get(dataset_type)
+    except KeyError:
+        return None
 
 
-def _annotation_files(dataset: dict, where: str,
-                      default_scope: str) -> Iterator[Tuple[str, str, str]]:
-    """``(path, config key, data_root)`` of every annotation file a dataset
-    config (wrappers included) reads from local disk."""
+def _annotation_files(dataset: dict, where: str, default_scope: str
+                      ) -> Iterator[Tuple[str, str, str, str]]:
+    """``(path, config key, data_root, dataset name)`` of every annotation
+    file a dataset config (wrappers included) reads from local disk."""
+    scope = dataset.get('_scope_', default_scope)
     if isinstance(dataset.get('dataset'), dict):
         yield from _annotation_files(dataset['dataset'], f'{where}.dataset',
-                                     default_scope)
+                                     scope)
     for index, child in enumerate(dataset.get('datasets') or []):
         yield from _annotation_files(child, f'{where}.datasets.{index}',
-                                     default_scope)
+                                     scope)
     ann_file = dataset.get('ann_file')
-    dataset_class = _dataset_class(dataset.get('type'), default_scope)
+    dataset_class = _dataset_class(dataset.get('type'), scope)
     # An unknown type fails in the runner with the registry's own message.
     if (not ann_file or dataset_class is None
             or getattr(dataset_class, 'creates_missing_files', False)):
@@ -107,7 +123,7 @@ def _annotation_files(dataset: dict, where: str,
     data_root = dataset.get('data_root') or ''
     path = ann_file if osp.isabs(ann_file) else osp.join(data_root, ann_file)
     if '://' not in path:
-        yield path, f'{where}.ann_file', data_root
+        yield path, f'{where}.ann_file', data_root, dataset.get('name', '')
 
 
 def _entries(node: object, where: str) -> Iterator[Tuple[str, object]]:
@@ -143,10 +159,10 @@ def missing_input_files(cfg: Config, mode: str,
         dataset = (cfg.get(loader) or {}).get('dataset')
         if not isinstance(dataset, dict):
             continue
-        for path, where, data_root in _annotation_files(
+        for path, where, data_root, name in _annotation_files(
                 dataset, f'{loader}.dataset', default_scope):
             if not osp.isfile(path):
-                maker = _maker(path, data_root)
+                maker = _maker(path, data_root, name)
                 problems.append(
                     f'annotation file {path} ({where}) not found; ' +
                     (f'make it with: {maker}' if maker else
@@ -237,8 +253,8 @@ def data_errors_as_exit(tool: str) -> Iterator[None]:
     """
     try:
         yield
-    except (CocoFormatError, ImagePipelineError, UnlabeledDataError,
-            FileExistsError) as err:
+    except (CocoFormatError, ImagePipelineError, LabelFileError,
+            UnlabeledDataError, FileExistsError) as err:
         raise SystemExit(f'{tool}: error: {err}') from err
 
 

@@ -1,4 +1,5 @@
-"""ClassificationMetric numbers, the results hook's PNG / CSV, and the table tool."""
+"""ClassificationMetric numbers, the results hooks' PNG / CSV, and the table
+tool."""
 import csv
 import logging
 from types import SimpleNamespace
@@ -7,8 +8,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
-from ultrasam.engine.hooks import ClassificationResultsHook
+from ultrasam.engine.hooks import (ClassificationResultsHook,
+                                   SegmentationResultsHook)
 from ultrasam.evaluation.metrics import ClassificationMetric
 from ultrasam.evaluation.metrics.classification_metric import binary_auroc
 
@@ -128,8 +131,67 @@ def test_results_csv_with_another_header_is_left_alone(tmp_path, caplog):
 def test_collect_tool_errors_in_one_line(tmp_path, load_script):
     collect = load_script('tools/analysis_tools/collect_results.py').main
     with pytest.raises(SystemExit, match=r'^collect_results.py: error: no '
-                       'results in'):
+                       'classification results in'):
         collect([str(tmp_path)])
     (tmp_path / 'table.md').write_text('mine')
     with pytest.raises(SystemExit, match='exists; pass --force'):
         collect([str(tmp_path), '--out', str(tmp_path / 'table.md')])
+
+
+def _seg_runner(tmp_path, ann_file, config_model):
+    dataset = type('Dataset', (), dict(
+        metainfo=dict(classes=('benign', 'malignant')), ann_file=ann_file,
+        __len__=lambda self: 4))()
+    (tmp_path / 'work').mkdir(parents=True, exist_ok=True)
+    return SimpleNamespace(
+        log_dir=str(tmp_path / 'work' / 'ts'), work_dir=str(tmp_path / 'work'),
+        timestamp='20260101_000000',
+        cfg=Config(dict(model=config_model)),
+        logger=logging.getLogger('test'), model=torch.nn.Identity(),
+        test_dataloader=SimpleNamespace(dataset=dataset))
+
+
+def test_segmentation_results_and_table(tmp_path, load_script, capsys):
+    metrics = {'seg/mDice': 81.234, 'seg/mIoU': 70.0, 'seg/dice_benign': 90.0,
+               'seg/dice_malignant': 72.468, 'coco/segm_mAP': 0.512}
+    pretrained = dict(backbone=dict(init_cfg=dict(
+        type='Pretrained', checkpoint='checkpoints/sam_vit_b_ultrasam.pth')))
+    runs = [
+        # Names from the config: the checkpoint's file name, the model's
+        # class and the folder of the US-43d per-dataset split.
+        (tmp_path / 'a', SegmentationResultsHook(),
+         'data/us43d/annotations/per_dataset/BUSI/test.json', pretrained),
+        (tmp_path / 'b', SegmentationResultsHook(init='UltraSam',
+                                                 model_name='Mask2Former'),
+         'data/us43d/annotations/per_dataset/TN3K/test.json', {}),
+    ]
+    for root, hook, ann_file, model in runs:
+        hook.after_test_epoch(_seg_runner(root, ann_file, model), metrics)
+    with open(tmp_path / 'a' / 'work' / 'results.csv', newline='') as file:
+        (row, ) = csv.DictReader(file)
+    assert row['dataset'] == 'BUSI' and row['model'] == 'Identity'
+    assert row['init'] == 'sam_vit_b_ultrasam' and row['mDice'] == '81.23'
+    assert row['per_class_dice'] == 'benign=90.00;malignant=72.47'
+    assert row['segm_mAP'] == '0.5120'
+
+    # A test without the Dice metric adds nothing.
+    SegmentationResultsHook().after_test_epoch(
+        _seg_runner(tmp_path / 'c', 'x/y/test.json', {}), {'coco/mAP': 1.0})
+    assert not (tmp_path / 'c' / 'work' / 'results.csv').exists()
+
+    cls_dir = _runner(tmp_path / 'cls', 'BUSI', ('a', 'b'))
+    ClassificationResultsHook(init='SAM').after_test_epoch(
+        cls_dir, _metrics(40.0))
+    collect = load_script('tools/analysis_tools/collect_results.py').main
+    collect([str(tmp_path / d / 'work') for d in ('a', 'b', 'cls')] +
+            ['--metric', 'mDice'])
+    captured = capsys.readouterr()
+    assert 'holds classification results, not segmentation ones' in \
+        captured.err
+    assert captured.out.splitlines() == [
+        'mDice (%), latest test per cell', '',
+        '| model | initialisation | BUSI | TN3K |',
+        '|---|---|---:|---:|',
+        '| Identity | sam_vit_b_ultrasam | 81.23 | - |',
+        '| Mask2Former | UltraSam | - | 81.23 |',
+    ]

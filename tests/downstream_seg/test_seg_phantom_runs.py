@@ -2,6 +2,7 @@
 generates the phantom set, trains a few iterations, validates and keeps the
 best checkpoint; tools/test.py scores it (COCO mAP, per-class Dice / IoU) and
 draws overlays."""
+import csv
 import re
 from pathlib import Path
 from typing import List
@@ -57,10 +58,23 @@ def test_train_then_test_on_phantoms(head, state_key, tmp_path, load_script):
           'overlays', '--cfg-options', *options(root)])
     log = next(test_dir.glob('*/*.log')).read_text()
     assert 'Iter(test) [3/3]' in log
-    metrics = dict(re.findall(r'(\S+): (-?\d+\.\d+)', log.splitlines()[-1]))
+    metrics_line = next(line for line in reversed(log.splitlines())
+                        if 'Iter(test) [3/3]' in line)
+    metrics = dict(re.findall(r'(\S+): (-?\d+\.\d+)', metrics_line))
     for key in ('coco/segm_mAP', 'coco/bbox_mAP', 'seg/mDice', 'seg/mIoU',
                 'seg/dice_hypoechoic', 'seg/iou_anechoic',
                 'seg/dice_hyperechoic'):
         assert key in metrics, key
     assert 'Per-class Dice / IoU' in log
     assert len(list(test_dir.glob('*/overlays/*.png'))) == 3
+    # One results.csv line with the log's figures, named by the hook.
+    with open(test_dir / 'results.csv', newline='') as file:
+        (row, ) = csv.DictReader(file)
+    assert (row['dataset'], row['init'], row['images']) == (
+        'phantom', 'scratch', '3')
+    assert row['model'] == ('Mask2Former'
+                            if head == 'mask2former' else 'MaskRCNN')
+    assert float(row['mDice']) == pytest.approx(
+        float(metrics['seg/mDice']), abs=0.006)
+    assert float(row['segm_mAP']) == float(metrics['coco/segm_mAP'])
+    assert row['per_class_dice'].startswith('hypoechoic=')

@@ -37,6 +37,8 @@ class PhantomSegDataset(SyntheticPhantomDataset):
     METAINFO = dict(
         classes=PHANTOM_CLASSES,
         palette=[(220, 20, 60), (0, 130, 230), (250, 170, 30)])
+    # The dataset's name in results tables (SegmentationResultsHook).
+    name = 'phantom'
 
     def __init__(self,
                  *args,

@@ -5,3 +5,4 @@ _base_ = './vitsam-t_mask2former_scratch_phantom.py'
 
 model = dict(backbone=dict(init_cfg=dict(
     _base_.pretrained, checkpoint='work_dirs/demo/train/iter_1200.pth')))
+default_hooks = dict(results=dict(init='UltraSam (make demo)'))

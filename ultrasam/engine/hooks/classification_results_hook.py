@@ -1,5 +1,4 @@
 """Confusion-matrix PNGs and one results-CSV line per test run of a classifier."""
-import csv
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
@@ -12,7 +11,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 from torch.utils.data import Dataset
 
-RESULTS_CSV = 'results.csv'
+from .results_csv import append_result
 CSV_FIELDS = ('timestamp', 'config', 'dataset', 'init', 'tuning', 'images',
               'accuracy', 'macro_precision', 'macro_recall', 'macro_f1',
               'auroc', 'per_class_f1', 'log_dir')
@@ -115,36 +114,22 @@ class ClassificationResultsHook(Hook):
 
     def _append_csv(self, runner: Runner, metrics: Dict[str, object],
                     dataset: Dataset) -> None:
-        path = osp.join(runner.work_dir, RESULTS_CSV)
-        if osp.exists(path):
-            with open(path, newline='', encoding='utf-8') as file:
-                header = next(csv.reader(file), None)
-            if tuple(header or ()) != CSV_FIELDS:
-                runner.logger.warning(
-                    f'{path} has another header than {",".join(CSV_FIELDS)}; '
-                    'it is left alone and this run is not added to it')
-                return
         per_class = ';'.join(
             f'{name}={self._metric(metrics, f"f1_{name}"):.2f}'
             for name in dataset.metainfo['classes'])
         auroc = self._metric(metrics, 'auroc')
-        row = dict(
-            timestamp=runner.timestamp,
-            config=runner.cfg.filename or '',
-            dataset=getattr(dataset, 'name', ''),
-            init=self.init,
-            tuning=self.tuning,
-            images=len(dataset),
-            per_class_f1=per_class,
-            auroc='' if auroc is None else f'{auroc:.4f}',
-            log_dir=runner.log_dir,
-            **{name: f'{self._metric(metrics, name):.2f}'
-               for name in ('accuracy', 'macro_precision', 'macro_recall',
-                            'macro_f1')})
-        new = not osp.exists(path)
-        with open(path, 'a', newline='', encoding='utf-8') as file:
-            writer = csv.DictWriter(file, fieldnames=CSV_FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-        runner.logger.info(f'results appended to {path}')
+        append_result(
+            runner, CSV_FIELDS,
+            dict(
+                timestamp=runner.timestamp,
+                config=runner.cfg.filename or '',
+                dataset=getattr(dataset, 'name', ''),
+                init=self.init,
+                tuning=self.tuning,
+                images=len(dataset),
+                per_class_f1=per_class,
+                auroc='' if auroc is None else f'{auroc:.4f}',
+                log_dir=runner.log_dir,
+                **{name: f'{self._metric(metrics, name):.2f}'
+                   for name in ('accuracy', 'macro_precision',
+                                'macro_recall', 'macro_f1')}))

@@ -6,3 +6,4 @@ _base_ = './mask2former_ultrasam_busbra.py'
 optim_wrapper = dict(
     constructor='ViTLayerDecayOptimWrapperConstructor',
     paramwise_cfg=dict(layer_decay_rate=0.75))
+default_hooks = dict(results=dict(init='UltraSam, layer decay 0.75'))

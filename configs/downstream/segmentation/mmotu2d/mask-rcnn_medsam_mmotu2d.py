@@ -8,3 +8,4 @@ _base_ = [
 model = dict(
     backbone=dict(init_cfg=_base_.encoder_inits.medsam),
     **_base_.mask_rcnn_classes)
+default_hooks = dict(results=dict(init='MedSAM'))

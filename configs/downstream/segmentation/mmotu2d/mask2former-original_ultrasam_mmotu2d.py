@@ -9,3 +9,4 @@ _base_ = [
 model = dict(
     backbone=dict(init_cfg=_base_.encoder_inits.ultrasam),
     **_base_.mask2former_classes)
+default_hooks = dict(results=dict(init='UltraSam'))

@@ -10,7 +10,8 @@ the classification results, a segmentation metric the segmentation ones::
 
     python tools/analysis_tools/collect_results.py work_dirs/*_busbra \\
         work_dirs/*_mmotu2d --metric macro_f1 --out results.md
-    python tools/analysis_tools/collect_results.py work_dirs/mask* --metric mDice
+    python tools/analysis_tools/collect_results.py work_dirs/mask* \\
+        --metric mDice
 """
 import argparse
 import csv

@@ -55,8 +55,9 @@ class UltraSamPredictor:
             raise TypeError(
                 f'model must be an UltraSam model, got {type(model).__name__}')
         if precision not in ENCODER_PRECISIONS:
-            raise ValueError(f'precision must be one of '
-                             f'{sorted(ENCODER_PRECISIONS)}, got {precision!r}')
+            raise ValueError(
+                f'precision must be one of {sorted(ENCODER_PRECISIONS)}, '
+                f'got {precision!r}')
         for name, param in model.named_parameters():
             if not torch.isfinite(param).all():
                 raise ValueError(

@@ -37,7 +37,7 @@ _MAX_SUGGESTIONS = 4
 
 # Commands that make the inputs of the shipped configs, matched on the path;
 # ``{path}`` is the missing file, ``{data_root}`` its dataset's root,
-# ``{data_parent}`` the folder above that and ``{name}`` the dataset's ``name``.
+# ``{data_parent}`` the folder above that, ``{name}`` the dataset's ``name``.
 MAKERS = (
     (r'(^|/)us43d/annotations/per_dataset/(?P<dataset>[^/]+)/[^/]+\.json$',
      'python tools/dataset_converters/build_us43d.py --raw-root RAW '

@@ -1,4 +1,4 @@
-"""One results-CSV line per test run of a (non-promptable) segmentation model."""
+"""One results-CSV line per test run of a prompt-free segmentation model."""
 import os.path as osp
 from typing import Dict, Optional
 

@@ -29,7 +29,8 @@ def dicom_bytes(frames: np.ndarray,
                 pixel_spacing: Optional[Sequence[float]] = None,
                 regions: Sequence[Dataset] = (),
                 frame_time: Optional[float] = None,
-                cine_rate: Optional[float] = None) -> bytes:
+                cine_rate: Optional[float] = None,
+                frame_time_vector: Optional[Sequence[float]] = None) -> bytes:
     """A uint8 (T, H, W) ultrasound loop with the given calibration tags."""
     ds = pydicom.dcmread(
         io.BytesIO(cine_loop_dicom(np.asarray(frames, np.uint8),
@@ -38,6 +39,8 @@ def dicom_bytes(frames: np.ndarray,
         ds.SequenceOfUltrasoundRegions = list(regions)
     if cine_rate is not None:
         ds.CineRate = cine_rate
+    if frame_time_vector is not None:
+        ds.FrameTimeVector = list(frame_time_vector)
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()

@@ -78,6 +78,29 @@ def test_contradictions_are_reported_not_guessed(kwargs, fragment):
         assert spacing is None and fragment in why
 
 
+@pytest.mark.parametrize('kwargs, frame_time_ms, fragment', [
+    (dict(frame_time_vector=[0, 40, 40, 40]), 40.0, None),
+    (dict(frame_time_vector=[0, 40, 40, 40], frame_time=40.0,
+          cine_rate=25.0), 40.0, None),
+    (dict(frame_time_vector=[0, 40, 20, 40]), None,
+     'FrameTimeVector intervals range from 20 to 40 ms'),
+    (dict(frame_time_vector=[0, 40, 40, 40], frame_time=33.0), None,
+     'FrameTime (33 ms) contradicts FrameTimeVector (40 ms)'),
+    (dict(frame_time_vector=[0, 0, 0, 0]), None, 'no positive intervals'),
+])
+def test_frame_time_vector(kwargs, frame_time_ms, fragment):
+    """A FrameTimeVector with equal intervals is the frame time; unequal
+    intervals or other tags that disagree drop it, with the reason."""
+    frames = np.zeros((4, 20, 30), np.uint8)
+    cal = read_dicom_calibration(dicom_bytes(frames, **kwargs), 'v.dcm')
+    assert cal.frame_time_ms == (None if frame_time_ms is None else
+                                 pytest.approx(frame_time_ms))
+    if fragment is None:
+        assert cal.problems == ()
+    else:
+        assert len(cal.problems) == 1 and fragment in cal.problems[0]
+
+
 def test_pydicom_cardiac_loop_calibration_does_not_fit_its_frames():
     """examples_ybr_color.dcm states a 0.0510 cm region spanning x 84..595,
     y 31..414 on 320x240 frames (it was downscaled after acquisition): the

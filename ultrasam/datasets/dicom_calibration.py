@@ -11,13 +11,15 @@ Read, in this order of meaning:
   inside its bounds ``RegionLocationMinX0 .. MaxY1``. Other regions (M-mode,
   spectral Doppler: seconds, cm/s) carry no spatial calibration and are
   skipped.
-- ``FrameTime`` (0018,1063, ms) or ``CineRate`` (0018,0040, frames per second)
-  for loops.
+- ``FrameTime`` (0018,1063, ms), ``FrameTimeVector`` (0018,1065: the ms
+  from each frame to the next, the first entry 0) when its intervals are
+  all equal, or ``CineRate`` (0018,0040, frames per second) for loops.
 
 Nothing is guessed: a region whose bounds leave the stored frame (the image
 was resized after the calibration was written), a ``PixelSpacing`` that
-disagrees with the regions, or a ``FrameTime`` that disagrees with
-``CineRate`` drop that calibration, and the reason is recorded in
+disagrees with the regions, frame-time tags that disagree with each other,
+or a ``FrameTimeVector`` with unequal intervals (the loop has no one frame
+time) drop that calibration, and the reason is recorded in
 ``PixelCalibration.problems``.
 """
 import io
@@ -167,17 +169,55 @@ def _describe(regions: List[CalibratedRegion]) -> str:
                      for r in regions)
 
 
-def _frame_time(ds: pydicom.Dataset, name: str,
-                problems: List[str]) -> Optional[float]:
-    frame_time = _positive(ds.get('FrameTime'))
-    cine_rate = _positive(ds.get('CineRate'))
-    if frame_time is not None and cine_rate is not None and not math.isclose(
-            frame_time, 1000.0 / cine_rate, rel_tol=10 * SPACING_RTOL):
+def _frame_time_vector(ds: pydicom.Dataset, name: str,
+                       problems: List[str]) -> Optional[float]:
+    """The one interval of ``FrameTimeVector``; None (with the reason in
+    ``problems`` for an unusable vector) otherwise."""
+    value = ds.get('FrameTimeVector')
+    if value is None:
+        return None
+    values = list(value) if isinstance(value, (list, tuple,
+                                               MultiValue)) else [value]
+    # The first entry is the time before the first frame (0 by the standard).
+    intervals = [_positive(v) for v in values[1:]]
+    if not intervals or None in intervals:
+        problems.append(f'{name}: FrameTimeVector {values[:4]} holds no '
+                        'positive intervals; no frame time is used')
+        return None
+    shortest, longest = min(intervals), max(intervals)
+    if not math.isclose(shortest, longest, rel_tol=10 * SPACING_RTOL):
         problems.append(
-            f'{name}: FrameTime {frame_time:g} ms contradicts CineRate '
-            f'{cine_rate:g} frames/s ({1000.0 / cine_rate:g} ms); no frame '
+            f'{name}: FrameTimeVector intervals range from {shortest:g} to '
+            f'{longest:g} ms: the loop has no single frame time; no frame '
             'time is used')
         return None
+    return sum(intervals) / len(intervals)
+
+
+def _frame_time(ds: pydicom.Dataset, name: str,
+                problems: List[str]) -> Optional[float]:
+    """FrameTime, the uniform FrameTimeVector or 1000 / CineRate, in ms, when
+    all that the file states agree."""
+    stated = []
+    frame_time = _positive(ds.get('FrameTime'))
     if frame_time is not None:
-        return frame_time
-    return None if cine_rate is None else 1000.0 / cine_rate
+        stated.append(('FrameTime', frame_time))
+    known_problems = len(problems)
+    vector_time = _frame_time_vector(ds, name, problems)
+    if len(problems) > known_problems:
+        return None
+    if vector_time is not None:
+        stated.append(('FrameTimeVector', vector_time))
+    cine_rate = _positive(ds.get('CineRate'))
+    if cine_rate is not None:
+        stated.append((f'CineRate {cine_rate:g} frames/s', 1000.0 / cine_rate))
+    if not stated:
+        return None
+    first_tag, first = stated[0]
+    for tag, value in stated[1:]:
+        if not math.isclose(first, value, rel_tol=10 * SPACING_RTOL):
+            problems.append(
+                f'{name}: {first_tag} ({first:g} ms) contradicts {tag} '
+                f'({value:g} ms); no frame time is used')
+            return None
+    return first

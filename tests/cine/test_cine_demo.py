@@ -104,10 +104,12 @@ def test_frame_folder_with_user_calibration_and_video(
         writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     writer.release()
     out = tmp_path / 'video'
+    # The encoder in bfloat16 (--precision) tracks the lesion as well.
     cine.main([str(video), str(phantom_config), str(demo_checkpoint),
-               '--points', point, '--out', str(out)])
+               '--points', point, '--out', str(out), '--precision', 'bf16'])
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['kind'] == 'video' and summary['num_frames'] == NUM_FRAMES
+    assert summary['segmented_frames'] == NUM_FRAMES, summary
     assert summary['calibration']['frame_time_ms'] == pytest.approx(50.0)
     assert read_csv(out / 'measurements.csv')[0]['unit'] == 'px'
 

@@ -46,6 +46,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from ultrasam.apis import UltraSamPredictor
+from ultrasam.apis.cli_support import positive_int
 from ultrasam.models import UltraSam
 from ultrasam.structures import PromptType
 from ultrasam.utils import load_model_weights
@@ -60,18 +61,6 @@ SAM_ARCHS = {768: 'vit_b', 1024: 'vit_l', 1280: 'vit_h'}
 def fail(message: str) -> NoReturn:
     """Exit with one line, as argparse does for bad arguments."""
     sys.exit(f'{PROG}: error: {message}')
-
-
-def positive_int(text: str) -> int:
-    """argparse type of counts that must be at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f'expected a positive integer, got {text!r}')
-    return value
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

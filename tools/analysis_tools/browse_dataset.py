@@ -22,6 +22,7 @@ from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 
 from mmdet.registry import DATASETS
+from ultrasam.apis.cli_support import positive_int
 from ultrasam.datasets import ImagePipelineError
 from ultrasam.visualization import PromptVisualizer
 
@@ -36,18 +37,6 @@ DATA_ERRORS = (OSError, ValueError, KeyError, SyntaxError,
 def fail(message: str) -> NoReturn:
     """Exit with one line, as argparse does for bad arguments."""
     sys.exit(f'{PROG}: error: {message}')
-
-
-def positive_int(text: str) -> int:
-    """argparse type of counts that must be at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f'expected a positive integer, got {text!r}')
-    return value
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -23,6 +23,18 @@ MAX_ERROR_CHARS = 500
 NEGATIVE_VALUE = re.compile(r'-\.?\d')
 
 
+def positive_int(text: str) -> int:
+    """argparse type of counts that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f'expected a positive integer, got {text!r}')
+    return value
+
+
 def parse_point(text: str) -> Tuple[float, float, int]:
     """``X,Y`` or ``X,Y,LABEL`` -> (x, y, label)."""
     text = text.strip()

@@ -11,7 +11,7 @@ of its newest run. Examples::
         work_dirs/demo/train --keys loss loss_focal loss_dice --out loss.png
     python tools/analysis_tools/analyze_logs.py plot_curve RUN_A RUN_B \\
         --keys prompt_seg/dice --legend baseline lora --out dice.png
-    python tools/analysis_tools/analyze_logs.py cal_train_time \
+    python tools/analysis_tools/analyze_logs.py cal_train_time \\
         work_dirs/demo/train
 
 Curves are drawn against the iteration: training values at their ``step``,
@@ -19,6 +19,12 @@ validation metrics at theirs, which is the iteration because the package
 runtime sets ``LoggerHook(log_metric_by_epoch=False)``. A log whose validation
 steps count epochs (MMEngine's default) is refused for validation keys rather
 than drawn at the wrong place.
+
+``cal_train_time`` summarises the ``time`` of the training records (MMEngine's
+mean wall time per iteration over ``log_processor.window_size`` iterations,
+which the configs set to the logging interval). Its estimate is the average
+times the last logged iteration: the time of iterations 1 to N, also for the
+log of a resumed run.
 """
 import argparse
 import json

@@ -154,22 +154,24 @@ class _GeneratesItsData(UltrasoundCocoDataset):
     creates_missing_files = True
 
 
+def _concat_test_config(*datasets: dict) -> Config:
+    """A config under mmdet's scope testing the concatenated ``datasets``."""
+    return Config(
+        dict(
+            default_scope='mmdet',
+            test_dataloader=dict(dataset=dict(
+                type='ConcatDataset', datasets=list(datasets)))))
+
+
 def test_preflight_skips_datasets_that_create_their_files(tmp_path):
     DATASETS.register_module(
         name='ReliabilityGeneratedDataset', module=_GeneratesItsData,
         force=True)
     missing = str(tmp_path / 'absent.json')
-    cfg = Config(
-        dict(
-            default_scope='mmdet',
-            test_dataloader=dict(dataset=dict(
-                type='ConcatDataset',
-                datasets=[
-                    dict(type='ReliabilityGeneratedDataset',
-                         ann_file=missing),
-                    dict(type='UltrasoundCocoDataset', ann_file=missing),
-                    dict(type='NotARegisteredDataset', ann_file=missing),
-                ]))))
+    cfg = _concat_test_config(
+        dict(type='ReliabilityGeneratedDataset', ann_file=missing),
+        dict(type='UltrasoundCocoDataset', ann_file=missing),
+        dict(type='NotARegisteredDataset', ann_file=missing))
     assert missing_input_files(cfg, 'test') == [
         f'annotation file {missing} '
         '(test_dataloader.dataset.datasets.1.ann_file) not found; make the '
@@ -192,17 +194,10 @@ def test_preflight_finds_classification_label_lists(tmp_path, monkeypatch):
         'tools/dataset_converters/build_classification.py --raw-root RAW '
         '--out data/classification --datasets BUS-BRA')
     missing = str(tmp_path / 'absent.txt')
-    cfg = Config(
-        dict(
-            default_scope='mmdet',
-            test_dataloader=dict(dataset=dict(
-                type='ConcatDataset',
-                datasets=[
-                    dict(type='UltrasoundClsDataset', _scope_='mmpretrain',
-                         ann_file=missing),
-                    dict(type='mmpretrain.UltrasoundClsDataset',
-                         ann_file=missing),
-                ]))))
+    cfg = _concat_test_config(
+        dict(type='UltrasoundClsDataset', _scope_='mmpretrain',
+             ann_file=missing),
+        dict(type='mmpretrain.UltrasoundClsDataset', ann_file=missing))
     assert [line.split(' (')[1].split(')')[0]
             for line in missing_input_files(cfg, 'test')] == [
                 'test_dataloader.dataset.datasets.0.ann_file',

@@ -1,17 +1,16 @@
 """Reading cine loops: a multi-frame DICOM file, a video file (OpenCV) or a
 folder of frame images, with the calibration each states."""
-import io
 import re
 from pathlib import Path
 from typing import List, NamedTuple, Union
 
 import cv2
 import numpy as np
-import pydicom
 
 from ..structures.calibration import PixelCalibration
 from .dicom_calibration import dicom_calibration
-from .image_io import decode_ultrasound_image, is_dicom
+from .image_io import (decode_dicom_frame, decode_ultrasound_image, is_dicom,
+                       read_dicom)
 
 #: Suffixes of the frame images read from a folder.
 FRAME_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm')
@@ -63,15 +62,12 @@ def read_cine(path: Union[str, Path]) -> CineFrames:
         raise ValueError(
             f'{path}: not a loop: give a DICOM file, a video ('
             f'{", ".join(VIDEO_SUFFIXES)}) or a folder of frames')
-    try:
-        ds = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True,
-                             force=True)
-    except Exception as err:
-        raise ValueError(f'{path}: cannot read DICOM: {err}') from err
+    # Parsed once: every frame is decoded from the same dataset.
+    ds = read_dicom(data, str(path))
     num = int(ds.get('NumberOfFrames') or 1)
     frames = [
         np.ascontiguousarray(
-            decode_ultrasound_image(data, str(path), index)[..., ::-1])
+            decode_dicom_frame(ds, str(path), index)[..., ::-1])
         for index in range(num)
     ]
     return CineFrames(frames, dicom_calibration(ds, str(path)), 'dicom',

@@ -110,15 +110,53 @@ def read_ultrasound_image(path: str,
     return decode_ultrasound_image(data, str(path), frame, windowing)
 
 
-def _decode_dicom(data: bytes, filename: str, frame: Optional[int],
-                  windowing: str) -> np.ndarray:
-    """Decode one frame of a DICOM file; see the module docstring."""
+def read_dicom(data: bytes, filename: str = '<bytes>') -> pydicom.Dataset:
+    """Parse a DICOM file that holds pixel data.
+
+    Args:
+        data (bytes): Content of the file.
+        filename (str): Name used in error messages.
+
+    Returns:
+        pydicom.Dataset: The dataset, for :func:`decode_dicom_frame`.
+
+    Raises:
+        ValueError: Naming the file, when it cannot be parsed or has no
+            PixelData.
+    """
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=True)
     except Exception as err:
         raise ValueError(f'{filename}: cannot read DICOM: {err}') from err
     if 'PixelData' not in ds:
         raise ValueError(f'{filename}: DICOM file has no PixelData')
+    return ds
+
+
+def _decode_dicom(data: bytes, filename: str, frame: Optional[int],
+                  windowing: str) -> np.ndarray:
+    """Decode one frame of a DICOM file; see the module docstring."""
+    return decode_dicom_frame(
+        read_dicom(data, filename), filename, frame, windowing)
+
+
+def decode_dicom_frame(ds: pydicom.Dataset,
+                       filename: str = '<dicom>',
+                       frame: Optional[int] = None,
+                       windowing: str = 'auto') -> np.ndarray:
+    """Decode one frame of a parsed DICOM dataset (:func:`read_dicom`), as
+    :func:`decode_ultrasound_image` does for a file: a loop is parsed once and
+    decoded frame by frame.
+
+    Args:
+        ds (pydicom.Dataset): The dataset.
+        filename (str): Name used in error messages.
+        frame (int, optional): 0-based frame; None means the first.
+        windowing (str): One of :data:`WINDOWING_MODES`.
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` ``uint8`` image in BGR order.
+    """
     num_frames = int(ds.get('NumberOfFrames') or 1)
     index = frame or 0
     if index >= num_frames:

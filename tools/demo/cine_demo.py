@@ -44,12 +44,14 @@ from typing import List, NoReturn, Optional, Sequence
 
 import cv2
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 
 from ultrasam.apis import propagate
 from ultrasam.apis.cli_support import (add_device_arguments, check_device,
-                                       load_predictor, parse_box,
-                                       parse_point, parse_spacing,
+                                       check_input_files, load_predictor,
+                                       parse_box, parse_point, parse_spacing,
                                        prompts_outside,
                                        protect_negative_values, same_file)
 from ultrasam.apis.mask_drawing import (blend, distinct_colors,
@@ -123,9 +125,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('give at least one prompt: --points and/or --box')
     if not Path(args.input).exists():
         parser.error(f'input not found: {args.input}')
-    for name in ('config', 'checkpoint'):
-        if not Path(getattr(args, name)).is_file():
-            parser.error(f'{name} file not found: {getattr(args, name)}')
+    check_input_files(parser, args, ('config', 'checkpoint'))
     if args.truth is not None and not Path(args.truth).is_dir():
         parser.error(f'--truth {args.truth} is not a folder')
     if not 0 <= args.min_iou <= 1:
@@ -255,13 +255,12 @@ def plot_area(path: Path, times: np.ndarray, timed: bool,
               measured: Sequence[Optional[MaskMeasurements]], frame: int,
               title: str, truth: Optional[dict]) -> None:
     """Area over time, the prompted frame marked, and the true area."""
-    import matplotlib
-    matplotlib.use('Agg')
-    from matplotlib import pyplot as plt
-
     unit = next((m.unit for m in measured if m is not None), 'px')
     area = np.array([np.nan if m is None else m.area for m in measured])
-    figure, axes = plt.subplots(figsize=(5, 2.8), dpi=100)
+    # An Agg canvas of its own: no pyplot state, no change of the backend.
+    figure = Figure(figsize=(5, 2.8), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
     axes.plot(times, area, 'o-', color='tab:blue', markersize=3,
               label='propagated')
     axes.plot(times[frame], area[frame], 's', color='tab:red',
@@ -276,7 +275,6 @@ def plot_area(path: Path, times: np.ndarray, timed: bool,
     axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path)
-    plt.close(figure)
 
 
 def write_gif(path: Path, frames: Sequence[np.ndarray], masks: np.ndarray,

@@ -1,29 +1,14 @@
 # UltraSam with a SAM ViT-B image encoder (1024 input, 64x64 embedding).
 # Weights: tools/model_converters/sam_to_ultrasam.py converts the official
 # segment-anything sam_vit_b_01ec64.pth (or MedSAM) for this model.
-img_size = 1024
+_base_ = './sam_vit-b_encoder.py'
+
+img_size = _base_.img_size
 embed_dims = 256
 
 model = dict(
     type='UltraSam',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        # Images are resized to longest side img_size: pad to exactly square.
-        pad_size_divisor=img_size),
-    # mmpretrain's ViTSAM (same weights) with fused SDPA attention; add
-    # with_cp=True for activation checkpointing when GPU memory is short.
-    backbone=dict(
-        type='FastViTSAM',
-        arch='base',
-        img_size=img_size,
-        patch_size=16,
-        window_size=14,
-        out_channels=embed_dims,
-        use_abs_pos=True,
-        use_rel_pos=True),
+    backbone=dict(out_channels=embed_dims),
     prompt_encoder=dict(
         type='SamPromptEncoder',
         embed_dims=embed_dims,

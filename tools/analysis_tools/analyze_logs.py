@@ -284,9 +284,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                                      metavar='{plot_curve,cal_train_time}')
     plot = commands.add_parser(
         'plot_curve', help='plot keys of logs against the iteration')
-    plot.add_argument('logs', nargs='+', metavar='LOG',
-                      help='scalar json log, or a work dir / timestamp dir '
-                      '(its newest run)')
+    timing = commands.add_parser(
+        'cal_train_time', help='seconds per iteration of logs')
+    for command in (plot, timing):
+        command.add_argument(
+            'logs', nargs='+', metavar='LOG',
+            help='scalar json log, or a work dir / timestamp dir (its newest '
+            'run)')
     plot.add_argument('--keys', nargs='+', default=['loss'],
                       help='keys to plot (default loss)')
     plot.add_argument('--legend', nargs='+',
@@ -296,11 +300,6 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help='figure file (' + ', '.join(IMAGE_SUFFIXES) + ')')
     plot.add_argument('--force', action='store_true',
                       help='overwrite an existing --out file')
-    timing = commands.add_parser(
-        'cal_train_time', help='seconds per iteration of logs')
-    timing.add_argument('logs', nargs='+', metavar='LOG',
-                        help='scalar json log, or a work dir / timestamp '
-                        'dir (its newest run)')
     timing.add_argument('--include-outliers', action='store_true',
                         help='keep the first (warm-up) record')
     args = parser.parse_args(argv)
